@@ -1,0 +1,32 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// One root config; every package (and example) with a test/ folder is a project.
+// The `@llmkit/source` condition makes imports of @llmkit/* resolve to src/, so
+// tests never read a stale dist/.
+const roots = ['packages', 'examples'].flatMap((group) =>
+  existsSync(group)
+    ? readdirSync(group)
+        .filter((name) => existsSync(`${group}/${name}/test`))
+        .map((name) => ({ group, name }))
+    : [],
+);
+
+export default defineConfig({
+  resolve: { conditions: ['@llmkit/source'] },
+  ssr: { resolve: { conditions: ['@llmkit/source'] } },
+  test: {
+    projects: roots.map(({ group, name }) => ({
+      extends: true,
+      test: {
+        name: group === 'packages' ? name : `example-${name}`,
+        root: `${group}/${name}`,
+        include: ['test/**/*.test.ts'],
+        testTimeout: 120_000,
+        hookTimeout: 120_000,
+      },
+    })),
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
