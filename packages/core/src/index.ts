@@ -1,3 +1,16 @@
-// @llmkit/core: Tensor core: tfjs backend selection and kernel fixes, seeded RNG, Module and layers, optimizers, LR schedules, Trainer, safetensors I/O, errors and shared interfaces.
-// The public API is listed here by name as it lands.
-export {};
+// @llmkit/core public API (assembled as the pieces land).
+export { tf } from './tf.js';
+export { initBackend, backendInfo, BACKEND_NAMES, type BackendName, type BackendInfo, type InitBackendOptions } from './backend/init-backend.js';
+export {
+  LlmkitError,
+  InvalidArgumentError,
+  ShapeMismatchError,
+  SafetensorsError,
+  CheckpointError,
+  BackendError,
+  StateDictError,
+  NonFiniteError,
+  type LlmkitErrorOptions,
+} from './errors/index.js';
+export { Rng, createRng, getDefaultRng, manualSeed, type RngState } from './rng/rng.js';
+export { Module, createParameter, type Parameter, type LoadStateDictOptions, type LoadStateDictResult } from './nn/module.js';

@@ -1,0 +1,2 @@
+// Test helpers shared by every llmkit package: `import { expectClose } from '@llmkit/core/testing'`.
+export { expectClose, maxRelativeError, type CloseOptions } from './expect-close.js';
