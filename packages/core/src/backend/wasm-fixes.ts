@@ -1,9 +1,75 @@
 /**
- * Kernel overrides and additions registered on the tfjs wasm backend.
- * (Filled in by the kernel-fixes work: see backend/wasm-kernels/.)
+ * Kernel overrides and additions that core registers on the tfjs `wasm`
+ * backend (never by patching node_modules): fast transposed/batched matmuls
+ * and the kernels a transformer's backward pass needs that stock tfjs-wasm
+ * 4.22 lacks. One kernel per file in ./wasm-kernels/, each with a comment on
+ * what was slow or missing and how it is fixed.
  */
-export function installWasmKernelFixes(): string[] {
-  return [];
+import { tf } from '../tf.js';
+import * as batchMatMul from './wasm-kernels/batch-mat-mul.js';
+import * as fusedMatMul from './wasm-kernels/fused-mat-mul.js';
+import * as tile from './wasm-kernels/tile.js';
+import * as transpose from './wasm-kernels/transpose.js';
+import * as unsortedSegmentSum from './wasm-kernels/unsorted-segment-sum.js';
+import type { KernelArgs, StockKernels } from './wasm-kernels/wasm-heap.js';
+
+type KernelFactory = (stock: StockKernels) => (args: KernelArgs) => unknown;
+
+interface WasmKernelFix {
+  kernelName: string;
+  make: KernelFactory;
 }
 
-export function uninstallWasmKernelFixes(): void {}
+/** The registry: every kernel core installs on wasm. */
+const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
+  { kernelName: batchMatMul.KERNEL_NAME, make: batchMatMul.makeBatchMatMul },
+  { kernelName: fusedMatMul.KERNEL_NAME, make: fusedMatMul.makeFusedMatMul },
+  { kernelName: unsortedSegmentSum.KERNEL_NAME, make: () => unsortedSegmentSum.unsortedSegmentSum },
+  { kernelName: transpose.KERNEL_NAME, make: transpose.makeTranspose },
+  { kernelName: tile.KERNEL_NAME, make: tile.makeTile },
+];
+
+const BACKEND = 'wasm';
+
+/** Stock configs saved at install (undefined: the kernel did not exist). */
+let saved: Map<string, tf.KernelConfig | undefined> | undefined;
+
+/**
+ * Register core's wasm kernels, keeping the stock ones to delegate to and to
+ * restore. Idempotent. Returns the kernel names core registered or replaced.
+ */
+export function installWasmKernelFixes(): string[] {
+  if (saved) return WASM_KERNEL_FIXES.map((f) => f.kernelName);
+  const stockConfigs = new Map<string, tf.KernelConfig | undefined>();
+  const stock = new Map<string, tf.KernelConfig>();
+  for (const fix of WASM_KERNEL_FIXES) {
+    const config = tf.getKernel(fix.kernelName, BACKEND);
+    stockConfigs.set(fix.kernelName, config);
+    if (config) stock.set(fix.kernelName, config);
+  }
+  for (const fix of WASM_KERNEL_FIXES) {
+    if (stockConfigs.get(fix.kernelName)) tf.unregisterKernel(fix.kernelName, BACKEND);
+    tf.registerKernel({
+      kernelName: fix.kernelName,
+      backendName: BACKEND,
+      kernelFunc: fix.make(stock) as unknown as tf.KernelFunc,
+    });
+  }
+  saved = stockConfigs;
+  return WASM_KERNEL_FIXES.map((f) => f.kernelName);
+}
+
+/** Restore exactly the stock wasm kernels (the configs saved by install). No-op when not installed. */
+export function uninstallWasmKernelFixes(): void {
+  if (!saved) return;
+  for (const [name, config] of saved) {
+    if (tf.getKernel(name, BACKEND)) tf.unregisterKernel(name, BACKEND);
+    if (config) tf.registerKernel(config);
+  }
+  saved = undefined;
+}
+
+/** Whether core's wasm kernel fixes are currently registered. */
+export function wasmKernelFixesInstalled(): boolean {
+  return saved !== undefined;
+}
