@@ -28,7 +28,8 @@ export class LlmkitError extends Error {
   }
 
   /** True when `error` is an llmkit error (of this class or a subclass), across package copies. */
-  static isInstance<T extends typeof LlmkitError>(this: T, error: unknown): error is InstanceType<T> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  static isInstance<T extends LlmkitError>(this: abstract new (...args: any[]) => T, error: unknown): error is T {
     if (typeof error !== 'object' || error === null || !(MARKER in error)) return false;
     if (this === (LlmkitError as unknown)) return true;
     // Match by class name along the prototype chain so duplicated copies still match.
