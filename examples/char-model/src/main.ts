@@ -52,12 +52,11 @@ export async function runCharModelDemo(options: DemoOptions = {}): Promise<DemoR
 
   const validRng = createRng(7);
   const validBatches = Array.from({ length: 8 }, () => sampleBatch(valid, config.context, 256, validRng));
-  const lossFn = (m: CharMlp, b: { x: tf.Tensor2D; y: tf.Tensor1D }) => crossEntropy(m.forward(b.x), b.y) as tf.Scalar;
   const optimizer = new AdamW(paramGroupsWithoutDecay(model.namedParameters(), 0.1), { lr: 3e-3, betas: [0.9, 0.99] });
   const trainer = new Trainer({
     model,
     optimizer,
-    lossFn: (m, b) => lossFn(m as CharMlp, b),
+    lossFn: (m, b) => crossEntropy(m.forward(b.x), b.y) as tf.Scalar,
     getBatch: (_index, rng) => sampleBatch(train, config.context, batchSize, rng),
     evalBatches: () => validBatches,
     disposeBatch: (b) => {

@@ -48,12 +48,12 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
 }
 
-/** Options of {@link Trainer}. `B` is the batch type the loss function takes. */
-export interface TrainerOptions<B> {
-  model: Module;
+/** Options of {@link Trainer}. `B` is the batch type the loss function takes, `M` the model class. */
+export interface TrainerOptions<B, M extends Module = Module> {
+  model: M;
   optimizer: Optimizer;
   /** Loss of one micro-batch (runs inside gradient recording; do not dispose inputs you need later). */
-  lossFn: (model: Module, batch: B) => tf.Scalar;
+  lossFn: (model: M, batch: B) => tf.Scalar;
   /**
    * The micro-batch with global index `index` (0, 1, 2, ...). Draw any randomness
    * from `rng`: the trainer checkpoints its state, so a resumed run sees the
@@ -115,12 +115,12 @@ export interface TrainResult {
  *   lossFn: (m, b) => crossEntropy(m.forward(b.x), b.y), getBatch: (i, rng) => sampleBatch(rng) });
  * await trainer.train();
  */
-export class Trainer<B> {
-  readonly options: TrainerOptions<B>;
+export class Trainer<B, M extends Module = Module> {
+  readonly options: TrainerOptions<B, M>;
   private state: TrainerState;
   private dataRng: Rng;
 
-  constructor(options: TrainerOptions<B>) {
+  constructor(options: TrainerOptions<B, M>) {
     validate(options);
     this.options = options;
     this.dataRng = createRng(options.seed ?? 0);
@@ -306,7 +306,7 @@ function disposeMap(map: Map<string, tf.Tensor>): void {
   for (const t of map.values()) t.dispose();
 }
 
-function validate<B>(o: TrainerOptions<B>): void {
+function validate<B, M extends Module>(o: TrainerOptions<B, M>): void {
   const positiveInt = (value: number | undefined, name: string) => {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
       throw new InvalidArgumentError(`Trainer: ${name} must be a positive integer, got ${value}.`);
