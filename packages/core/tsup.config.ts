@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    'errors/index': 'src/errors/index.ts',
+    'progress/index': 'src/train/progress-entry.ts',
+    'testing/index': 'src/testing/index.ts',
+  },
   format: ['esm'],
   target: 'es2022',
   dts: true,
