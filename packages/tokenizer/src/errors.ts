@@ -35,3 +35,10 @@ export class UnknownTokenError extends LlmkitError {
 
 export { LlmkitError };
 export { InvalidArgumentError } from '@llmkit/core/errors';
+
+/** A chat template failed to render or called `raise_exception` (its message is kept). Code `chat_template`. */
+export class ChatTemplateError extends LlmkitError {
+  constructor(message: string, options?: LlmkitErrorOptions) {
+    super('chat_template', message, options);
+  }
+}

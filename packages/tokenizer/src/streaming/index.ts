@@ -1,0 +1,1 @@
+export { createStreamDecoder, type StreamDecoder, type StreamDecoderOptions } from './stream-decoder.js';
