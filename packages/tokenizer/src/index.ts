@@ -26,7 +26,7 @@ export {
 } from './tiktoken/index.js';
 
 // Hugging Face tokenizer.json
-export { fromHuggingFace, HuggingFaceTokenizer, type HuggingFaceConfig } from './huggingface/index.js';
+export { fromHuggingFace, HuggingFaceTokenizer, translateOnigurumaPattern, type HuggingFaceConfig } from './huggingface/index.js';
 
 // Training
 export {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { BYTE_TO_CHAR } from '../src/huggingface/byte-level.js';
 import { fromHuggingFace, translateOnigurumaPattern } from '../src/huggingface/index.js';
 
 const require = createRequire(import.meta.url);
@@ -98,6 +99,37 @@ describe('pre-tokenizers match HF', () => {
       { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Digits', individual_digits: true }] },
     ];
     for (const config of configs) await expectSameAsRust(wordLevel(config), JSON.stringify(config));
+  });
+});
+
+describe('post-processors match HF', () => {
+  function byteLevelBpe(postProcessor: unknown): Record<string, unknown> {
+    const vocab: Record<string, number> = {};
+    BYTE_TO_CHAR.forEach((c, b) => (vocab[c] = b));
+    const merges = [['Ġ', 't'], ['Ġt', 'h'], ['Ġth', 'e'], ['Ġ', 'Ġ'], ['ĠĠ', 'Ġ'], ['h', 'e'], ['l', 'l'], ['he', 'll'], ['hell', 'o'], ['Ġ', 'a']];
+    for (const [a, b] of merges) vocab[a! + b!] = Object.keys(vocab).length;
+    vocab['<s>'] = Object.keys(vocab).length;
+    vocab['</s>'] = Object.keys(vocab).length;
+    return {
+      added_tokens: [
+        { id: vocab['<s>'], content: '<s>', special: true, single_word: false, lstrip: false, rstrip: false, normalized: false },
+        { id: vocab['</s>'], content: '</s>', special: true, single_word: false, lstrip: false, rstrip: false, normalized: false },
+      ],
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      post_processor: postProcessor,
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`) },
+    };
+  }
+  it('ByteLevel and RobertaProcessing offset trimming, BertProcessing', async () => {
+    for (const trim_offsets of [true, false]) {
+      for (const add_prefix_space of [true, false]) {
+        await expectSameAsRust(byteLevelBpe({ type: 'ByteLevel', add_prefix_space, trim_offsets, use_regex: true }), `ByteLevel ${trim_offsets} ${add_prefix_space}`);
+        await expectSameAsRust(byteLevelBpe({ type: 'RobertaProcessing', sep: ['</s>', 267], cls: ['<s>', 266], add_prefix_space, trim_offsets }), `Roberta ${trim_offsets} ${add_prefix_space}`);
+      }
+    }
+    await expectSameAsRust(byteLevelBpe({ type: 'BertProcessing', sep: ['</s>', 267], cls: ['<s>', 266] }), 'Bert');
   });
 });
 

@@ -11,7 +11,8 @@ export class BpeModel implements Model {
   readonly size: number;
   private readonly merges: PairTable; // (left id, right id) -> merge rank
   private readonly mergeResult: Int32Array;
-  private readonly mergeList: Array<[string, string]>;
+  private readonly mergeLeft: string[];
+  private readonly mergeRight: string[];
   private readonly cache = new Map<string, number[]>();
   private readonly unkId: number;
   private readonly byteIds: Int32Array | null = null;
@@ -19,7 +20,7 @@ export class BpeModel implements Model {
   constructor(
     private readonly vocab: Map<string, number>,
     private readonly tokens: string[],
-    merges: Array<[string, string]>,
+    merges: { left: string[]; right: string[] },
     private readonly options: {
       unkToken: string | null;
       continuingSubwordPrefix: string | null;
@@ -32,12 +33,15 @@ export class BpeModel implements Model {
     path = '$.model',
   ) {
     this.size = tokens.length;
-    this.merges = new PairTable(merges.length);
-    this.mergeList = merges;
-    this.mergeResult = new Int32Array(merges.length);
+    this.merges = new PairTable(merges.left.length);
+    const count = merges.left.length;
+    this.mergeLeft = merges.left;
+    this.mergeRight = merges.right;
+    this.mergeResult = new Int32Array(count);
     const prefixLen = options.continuingSubwordPrefix?.length ?? 0;
-    for (let r = 0; r < merges.length; r++) {
-      const [a, b] = merges[r]!;
+    for (let r = 0; r < count; r++) {
+      const a = merges.left[r]!;
+      const b = merges.right[r]!;
       const ia = vocab.get(a);
       const ib = vocab.get(b);
       if (ia === undefined) formatError(`${path}.merges[${r}]`, `merge token ${JSON.stringify(a)} is not in the vocabulary`);
@@ -63,15 +67,18 @@ export class BpeModel implements Model {
   static fromJSON(json: JsonObject, path: string): BpeModel {
     const { vocab, tokens } = readVocab(json.vocab, `${path}.vocab`, formatError);
     const rawMerges = asArray(json.merges ?? [], `${path}.merges`);
-    const merges: Array<[string, string]> = new Array(rawMerges.length);
+    const left: string[] = new Array(rawMerges.length);
+    const right: string[] = new Array(rawMerges.length);
     for (let r = 0; r < rawMerges.length; r++) {
       const m = rawMerges[r];
       if (typeof m === 'string') {
         const sp = m.indexOf(' ', 1);
         if (sp < 0) formatError(`${path}.merges[${r}]`, `merge ${JSON.stringify(m)} is not "a b"`);
-        merges[r] = [m.slice(0, sp), m.slice(sp + 1)];
+        left[r] = m.slice(0, sp);
+        right[r] = m.slice(sp + 1);
       } else if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') {
-        merges[r] = [m[0], m[1]];
+        left[r] = m[0];
+        right[r] = m[1];
       } else {
         formatError(`${path}.merges[${r}]`, 'expected "a b" or ["a", "b"]');
       }
@@ -81,7 +88,7 @@ export class BpeModel implements Model {
     return new BpeModel(
       vocab,
       tokens,
-      merges,
+      { left, right },
       {
         unkToken: optString(json, 'unk_token', path, null),
         continuingSubwordPrefix: optString(json, 'continuing_subword_prefix', path, null) || null,
@@ -115,7 +122,7 @@ export class BpeModel implements Model {
       byte_fallback: this.options.byteFallback,
       ignore_merges: this.options.ignoreMerges,
       vocab,
-      merges: this.mergeList.map(([a, b]) => [a, b]),
+      merges: this.mergeLeft.map((a, r) => [a, this.mergeRight[r]!]),
     };
   }
 
