@@ -1,7 +1,8 @@
 /**
  * SentencePiece's precompiled charsmap (the `Precompiled` normalizer): a darts-clone double-array
  * trie over UTF-8 bytes whose values index a blob of NUL-terminated replacement strings. Applied per
- * grapheme cluster (whole cluster if shorter than 6 UTF-8 bytes, else per code point), as HF does.
+ * grapheme cluster (whole cluster if shorter than 6 UTF-8 bytes, else per code point), as HF does;
+ * the trie lookup takes the first (shortest) prefix match, even when shorter than the chunk.
  */
 import { formatError } from '../json.js';
 import { AlignmentBuilder, NormalizedString } from '../normalized.js';
@@ -58,28 +59,100 @@ export class PrecompiledCharsMap {
     return decoder.decode(this.normalized.subarray(index, end));
   }
 
-  normalize(ns: NormalizedString, track: boolean): NormalizedString {
-    const text = ns.text;
-    const b = new AlignmentBuilder(track);
+  /** The normalized text, as `(code point, change)` pairs in HF's `transform` convention. */
+  private transformations(text: string): { chars: string[]; changes: number[] } {
+    const chars: string[] = [];
+    const changes: number[] = [];
+    // HF's `replace`: new chars get change 0; if the replacement is longer, its last `diff` chars are
+    // insertions (+1); if shorter, the last char pushed so far (possibly one of an earlier chunk, or
+    // none at all at the start) absorbs the removal.
+    const replace = (oldPart: string, newPart: string) => {
+      let newCount = 0;
+      for (const c of newPart) {
+        chars.push(c);
+        changes.push(0);
+        newCount++;
+      }
+      const diff = newCount - codePointCount(oldPart);
+      if (diff > 0) for (let k = changes.length - diff; k < changes.length; k++) changes[k] = 1;
+      else if (diff < 0 && changes.length > 0) changes[changes.length - 1]! += diff;
+    };
     const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-    for (const { segment, index } of segmenter.segment(text)) {
-      if (encoder.encode(segment).length < 6) {
+    for (const { segment } of segmenter.segment(text)) {
+      if (utf8Length(segment) < 6) {
         const norm = this.transform(segment);
         if (norm !== null) {
-          b.push(norm, ns.startOf(index), ns.endOf(index + segment.length - 1));
+          replace(segment, norm);
           continue;
         }
       }
-      for (let k = 0; k < segment.length; ) {
-        const w = segment.codePointAt(k)! > 0xffff ? 2 : 1;
-        const part = segment.slice(k, k + w);
+      for (const part of segment) {
         const norm = this.transform(part);
-        b.push(norm ?? part, ns.startOf(index + k), ns.endOf(index + k + w - 1));
-        k += w;
+        if (norm !== null) replace(part, norm);
+        else {
+          chars.push(part);
+          changes.push(0);
+        }
       }
+    }
+    return { chars, changes };
+  }
+
+  /**
+   * Applies the charsmap with HF's alignment rules (`NormalizedString::transform`): a char with
+   * change <= 0 takes the alignment of the next original char and consumes it plus `-change` more;
+   * an inserted char (+1) takes the alignment of the previously consumed one.
+   */
+  normalize(ns: NormalizedString, track: boolean): NormalizedString {
+    const text = ns.text;
+    const { chars, changes } = this.transformations(text);
+    if (!track) return new NormalizedString(chars.join(''), ns.originalStart);
+    const b = new AlignmentBuilder(true);
+    let idx = 0; // UTF-16 position in `text` of the next original char to consume
+    const consume = () => {
+      if (idx < text.length) idx += text.codePointAt(idx)! > 0xffff ? 2 : 1;
+    };
+    for (let k = 0; k < chars.length; k++) {
+      const change = changes[k]!;
+      if (change > 0) {
+        if (idx < 1) b.push(chars[k]!, ns.originalStart, ns.originalStart);
+        else {
+          const low = text.charCodeAt(idx - 1);
+          const pair = idx >= 2 && low >= 0xdc00 && low <= 0xdfff && text.codePointAt(idx - 2)! > 0xffff;
+          b.push(chars[k]!, ns.startOf(pair ? idx - 2 : idx - 1), ns.endOf(idx - 1));
+        }
+        continue;
+      }
+      const w = idx < text.length && text.codePointAt(idx)! > 0xffff ? 2 : 1;
+      b.push(chars[k]!, ns.startOf(idx), ns.endOf(Math.min(idx + w, text.length) - 1));
+      consume();
+      for (let r = 0; r < -change; r++) consume();
     }
     return b.build(ns.originalStart);
   }
+}
+
+function codePointCount(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) n--;
+  }
+  return n;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 function offset(unit: number): number {
