@@ -50,3 +50,13 @@ export {
   type SpeculativeStats,
 } from './decoding/speculative.js';
 export { TextStopMatcher, type TextStopUpdate } from './decoding/stop.js';
+
+// Constrained (structured) decoding
+export {
+  regexConstraint,
+  jsonSchemaConstraint,
+  type Constraint,
+  type ConstraintOptions,
+} from './constrained/constraint.js';
+export { jsonSchemaToRegex } from './constrained/json-schema.js';
+export { regexToDfa, dfaMatches, dfaWalk, type ByteDfa } from './constrained/automaton.js';
