@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BYTE_TO_CHAR } from '../src/huggingface/byte-level.js';
 import { fromHuggingFace, translateOnigurumaPattern } from '../src/huggingface/index.js';
+import { utf16Offsets } from './huggingface-corpus.js';
 
 const require = createRequire(import.meta.url);
 interface RustTokenizer {
@@ -36,16 +37,6 @@ function wordLevel(preTokenizer: unknown, extra: Record<string, unknown> = {}): 
   };
 }
 
-function codeUnitOffsets(text: string, offsets: number[][]): number[][] {
-  const unitOf: number[] = [];
-  let u = 0;
-  for (const ch of text) {
-    unitOf.push(u);
-    u += ch.length;
-  }
-  unitOf.push(u);
-  return offsets.map(([a, b]) => [unitOf[a!]!, unitOf[b!]!]);
-}
 
 async function expectSameAsRust(json: Record<string, unknown>, label: string): Promise<void> {
   const source = JSON.stringify(json);
@@ -55,7 +46,7 @@ async function expectSameAsRust(json: Record<string, unknown>, label: string): P
     for (const addSpecialTokens of [true, false]) {
       const e = await ref.encode(text, null, { addSpecialTokens });
       const got = ours.encodeWithOffsets(text, { addSpecialTokens });
-      expect({ label, text, ids: got.ids, offsets: got.offsets }).toEqual({ label, text, ids: e.getIds(), offsets: codeUnitOffsets(text, e.getOffsets()) });
+      expect({ label, text, ids: got.ids, offsets: got.offsets }).toEqual({ label, text, ids: e.getIds(), offsets: utf16Offsets(text, e.getOffsets()) });
     }
   }
 }

@@ -42,3 +42,56 @@ export const UNICODE_STRESS = [
   'lone surrogate? no. 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟘𝟙𝟚 ꦲꦤ ᚠᛇᚻ',
   '<|endoftext|> <s> </s> <bos> <|begin_of_text|> [CLS] <mask> text',
 ].join('\n');
+
+/** Map the Rust binding's code-point offsets to UTF-16 code-unit offsets (what JavaScript strings use). */
+export function utf16Offsets(text: string, offsets: number[][]): Array<[number, number]> {
+  const unitOf: number[] = [];
+  let u = 0;
+  for (const ch of text) {
+    unitOf.push(u);
+    u += ch.length;
+  }
+  unitOf.push(u);
+  return offsets.map(([a, b]) => [unitOf[a!]!, unitOf[b!]!]);
+}
+
+/** The parts of the Rust binding's API the parity tests use. */
+export interface RustEncoding {
+  getIds(): number[];
+  getOffsets(): number[][];
+}
+export interface RustTokenizer {
+  encode(text: string, pair: null, options: { addSpecialTokens: boolean }): Promise<RustEncoding>;
+  decode(ids: number[], skipSpecialTokens: boolean): Promise<string>;
+}
+
+/**
+ * Compare our tokenizer with the Rust binding on every text, with and without
+ * special tokens: ids (encode and encodeWithOffsets), UTF-16 offsets, and decode
+ * with and without skipping special tokens. Returns one line per mismatch.
+ */
+export async function rustParityMismatches(
+  ours: { encode(text: string, o: { addSpecialTokens: boolean }): number[]; encodeWithOffsets(text: string, o: { addSpecialTokens: boolean }): { ids: number[]; offsets: Array<[number, number]> }; decode(ids: number[], o: { skipSpecialTokens: boolean }): string },
+  ref: RustTokenizer,
+  texts: string[],
+): Promise<string[]> {
+  const mismatches: string[] = [];
+  for (const text of texts) {
+    const shown = JSON.stringify(text.slice(0, 40));
+    for (const addSpecialTokens of [true, false]) {
+      const e = await ref.encode(text, null, { addSpecialTokens });
+      const want = e.getIds();
+      const got = ours.encodeWithOffsets(text, { addSpecialTokens });
+      if (JSON.stringify(got.ids) !== JSON.stringify(want)) {
+        mismatches.push(`ids ${shown} special=${addSpecialTokens}`);
+        continue;
+      }
+      if (JSON.stringify(ours.encode(text, { addSpecialTokens })) !== JSON.stringify(want)) mismatches.push(`encode ${shown} special=${addSpecialTokens}`);
+      if (JSON.stringify(got.offsets) !== JSON.stringify(utf16Offsets(text, e.getOffsets()))) mismatches.push(`offsets ${shown}`);
+      for (const skip of [false, true]) {
+        if ((await ref.decode(want, skip)) !== ours.decode(want, { skipSpecialTokens: skip })) mismatches.push(`decode ${shown} skip=${skip}`);
+      }
+    }
+  }
+  return mismatches;
+}

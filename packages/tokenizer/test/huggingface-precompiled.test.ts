@@ -10,17 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { fromHuggingFace } from '../src/huggingface/index.js';
 import { NormalizedString } from '../src/huggingface/normalized.js';
 import { PrecompiledCharsMap } from '../src/huggingface/normalizers/precompiled.js';
-import { UNICODE_STRESS, mobyDick } from './huggingface-corpus.js';
+import { UNICODE_STRESS, mobyDick, rustParityMismatches, type RustTokenizer } from './huggingface-corpus.js';
 
 const require = createRequire(import.meta.url);
-interface RustEncoding {
-  getIds(): number[];
-  getOffsets(): number[][];
-}
-interface RustTokenizer {
-  encode(text: string, pair: null, options: { addSpecialTokens: boolean }): Promise<RustEncoding>;
-  decode(ids: number[], skipSpecialTokens: boolean): Promise<string>;
-}
 const { Tokenizer, precompiled } = require('tokenizers') as {
   Tokenizer: { fromString(s: string): RustTokenizer };
   precompiled(bytes: number[]): { normalizeString(s: string): string };
@@ -50,16 +42,6 @@ const NFKC_STRESS = [
   '   leading and   repeated    spaces   ',
 ].join('\n');
 
-function utf16Offsets(text: string, offsets: number[][]): Array<[number, number]> {
-  const unitOf: number[] = [];
-  let u = 0;
-  for (const ch of text) {
-    unitOf.push(u);
-    u += ch.length;
-  }
-  unitOf.push(u);
-  return offsets.map(([a, b]) => [unitOf[a!]!, unitOf[b!]!]);
-}
 
 /** Strings of consecutive code points over ranges dense in compatibility mappings. */
 function sweeps(): string[] {
@@ -136,23 +118,6 @@ describe('Precompiled normalizer (SentencePiece nmt_nfkc charsmap) vs HF tokeniz
     for (let i = 0; i < moby.length; i += 3000) texts.push(moby.slice(i, i + 3000));
     texts.push(...NFKC_STRESS.split('\n'), NFKC_STRESS, ...UNICODE_STRESS.split('\n'), UNICODE_STRESS);
     texts.push(...sweeps().filter((_, i) => i % 3 === 0), ...EDGES, ...fuzz(300), '', ' ', 'ﬁ'.repeat(50), '①'.repeat(40));
-    const mismatches: string[] = [];
-    for (const text of texts) {
-      for (const addSpecialTokens of [true, false]) {
-        const e = await ref.encode(text, null, { addSpecialTokens });
-        const want = e.getIds();
-        const got = ours.encodeWithOffsets(text, { addSpecialTokens });
-        if (JSON.stringify(got.ids) !== JSON.stringify(want)) {
-          mismatches.push(`ids ${JSON.stringify(text.slice(0, 40))} special=${addSpecialTokens}`);
-          continue;
-        }
-        expect(ours.encode(text, { addSpecialTokens })).toEqual(want);
-        if (JSON.stringify(got.offsets) !== JSON.stringify(utf16Offsets(text, e.getOffsets()))) mismatches.push(`offsets ${JSON.stringify(text.slice(0, 40))}`);
-        for (const skip of [false, true]) {
-          if ((await ref.decode(want, skip)) !== ours.decode(want, { skipSpecialTokens: skip })) mismatches.push(`decode ${JSON.stringify(text.slice(0, 40))} skip=${skip}`);
-        }
-      }
-    }
-    expect(mismatches).toEqual([]);
+    expect(await rustParityMismatches(ours, ref, texts)).toEqual([]);
   });
 });
