@@ -57,26 +57,32 @@ export function sample(
     if (best < 0) throw new AllTokensMaskedError("sample");
     return best;
   }
-  let max = -Infinity;
-  for (let i = 0; i < processed.length; i++)
-    if (processed[i] > max) max = processed[i];
-  if (max === -Infinity) throw new AllTokensMaskedError("sample");
+  // Draw over the surviving (finite) tokens only, in index order: the sums
+  // equal those over the whole row (masked tokens add exact zeros).
   const n = processed.length;
-  const w = new Float64Array(n);
-  let total = 0;
+  const alive = new Int32Array(n);
+  let count = 0;
+  let max = -Infinity;
   for (let i = 0; i < n; i++) {
     const v = processed[i];
     if (v === -Infinity) continue;
-    const e = Math.exp(v - max);
-    w[i] = e;
+    alive[count++] = i;
+    if (v > max) max = v;
+  }
+  if (count === 0) throw new AllTokensMaskedError("sample");
+  const w = new Float64Array(count);
+  let total = 0;
+  for (let j = 0; j < count; j++) {
+    const e = Math.exp(processed[alive[j]] - max);
+    w[j] = e;
     total += e;
   }
   const target = rng.random() * total;
   let acc = 0;
   let pick = -1;
-  for (let i = 0; i < n; i++) {
-    if (w[i] > 0) pick = i;
-    acc += w[i];
+  for (let j = 0; j < count; j++) {
+    if (w[j] > 0) pick = alive[j];
+    acc += w[j];
     if (target < acc) break;
   }
   return pick;

@@ -213,3 +213,22 @@ describe("bad words and EOS", () => {
     expect(Array.from(out)).toEqual([0, -Infinity, 2]);
   });
 });
+
+describe("kthLargest (heap path for k <= 1024, quickselect above)", () => {
+  it("equals the k-th entry of a full descending sort, with duplicates and -Infinity", async () => {
+    const { kthLargest } = await import("../src/processors/util.js");
+    const r = createRng(7);
+    for (let trial = 0; trial < 60; trial++) {
+      const n = 1 + r.randint(0, 5000);
+      // Coarse values so duplicates are common; some rows carry -Infinity.
+      const row = Float32Array.from({ length: n }, () =>
+        r.random() < 0.1 ? -Infinity : Math.round(r.normal(1, 0, 4)[0] * 2) / 2
+      );
+      const sorted = Array.from(row).sort((a, b) => b - a);
+      for (const k of [1, 2, Math.min(n, 50), Math.min(n, 1024), Math.min(n, 1025), n]) {
+        // + 0 folds -0 into 0 (Math.round makes -0; the order treats them as equal).
+        expect(kthLargest(row, k) + 0).toBe(sorted[k - 1] + 0);
+      }
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
 import { fromHuggingFace } from '../src/huggingface/index.js';
-import { packageVersion as version } from './package-version.js';
+import { packageVersion as version } from '../../../tools/bench/package-version.js';
 
 const require = createRequire(import.meta.url);
 const { Tokenizer: RustTokenizer } = require('tokenizers') as {

@@ -19,7 +19,7 @@ import * as gptCl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base';
 import { getEncoding } from 'js-tiktoken';
 import { get_encoding } from 'tiktoken';
-import { packageVersion as version } from './package-version.js';
+import { packageVersion as version } from '../../../tools/bench/package-version.js';
 import { fromTiktoken } from '../src/tiktoken/index.js';
 
 const require = createRequire(import.meta.url);

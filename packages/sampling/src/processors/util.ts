@@ -13,11 +13,10 @@ export function checkLogits(
     );
   }
   for (let i = 0; i < logits.length; i++) {
-    const v = logits[i];
-    // v !== v is NaN; +Infinity breaks softmax.
-    if (v !== v || v === Infinity) {
+    // One comparison: false exactly for NaN and +Infinity (+Infinity breaks softmax).
+    if (!(logits[i] < Infinity)) {
       throw new InvalidArgumentError(
-        `${fn}: logits[${i}] = ${v}; logits must be finite or -Infinity (masked).`
+        `${fn}: logits[${i}] = ${logits[i]}; logits must be finite or -Infinity (masked).`
       );
     }
   }
@@ -98,9 +97,51 @@ export function checkIds(fn: string, name: string, ids: unknown): number[] {
   return ids as number[];
 }
 
-/** k-th largest value (1-based) of `values` by quickselect on a scratch copy; O(n) on average. */
+/** Below this k, `kthLargest` keeps a min-heap of the k largest instead of quickselect. */
+const HEAP_SELECT_MAX_K = 1024;
+
+/**
+ * k-th largest value (1-based) of `values`, duplicates counted (so ties with
+ * the k-th are resolved by the caller's `>=`). Small k: one scan with a
+ * size-k min-heap (O(n) compares, O(k log k) heap work on typical rows);
+ * larger k: quickselect on a scratch copy, O(n) on average. -Infinity
+ * entries take part like any value.
+ */
 export function kthLargest(values: Float32Array, k: number): number {
-  const a = Float32Array.from(values);
+  return k <= HEAP_SELECT_MAX_K ? heapKth(values, k) : quickselectKth(values, k);
+}
+
+function heapKth(values: Float32Array, k: number): number {
+  const heap = new Float64Array(k);
+  for (let i = 0; i < k; i++) heap[i] = values[i];
+  const siftDown = (start: number): void => {
+    let i = start;
+    const v = heap[i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= k) break;
+      const c = l + 1 < k && heap[l + 1] < heap[l] ? l + 1 : l;
+      if (heap[c] >= v) break;
+      heap[i] = heap[c];
+      i = c;
+    }
+    heap[i] = v;
+  };
+  for (let i = (k >>> 1) - 1; i >= 0; i--) siftDown(i);
+  let floor = heap[0];
+  for (let i = k; i < values.length; i++) {
+    const v = values[i];
+    if (v > floor) {
+      heap[0] = v;
+      siftDown(0);
+      floor = heap[0];
+    }
+  }
+  return floor;
+}
+
+function quickselectKth(values: Float32Array, k: number): number {
+  const a = values.slice();
   const target = k - 1;
   let lo = 0;
   let hi = a.length - 1;
