@@ -5,6 +5,8 @@ import { createRng, type Rng } from '@llmkit/core';
 import { jsonSchemaConstraint, regexConstraint, type Constraint } from '../src/constrained/constraint.js';
 
 const enc = new TextEncoder();
+// ajv is CommonJS: under NodeNext the default import is the module object.
+const AjvClass = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => { compile(s: object): (v: unknown) => boolean };
 
 
 /** Synthetic vocabulary: all bytes, JSON pieces, whole and partial UTF-8 characters; EOS last (empty). */
@@ -104,8 +106,6 @@ function generate(c: Constraint, dist: Int32Array, eos: number, rng: Rng, weight
 }
 
 function runSchemas(vocab: Uint8Array[], eos: number, perSchema: number, randomSteps: number, seed: number): number {
-  // ajv is CommonJS: under NodeNext the default import is the module object.
-  const AjvClass = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (o: object) => { compile(s: object): (v: unknown) => boolean };
   const ajv = new AjvClass({ strict: false });
   const rng = createRng(seed);
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -153,4 +153,28 @@ describe('JSON schema constrained generation', () => {
     for (const id of c.allowedTokens(c.initialState)) expect(dec.decode(vocab[id])).toMatch(/^(?:[0-9]{1,3}(?:-[0-9]{0,3})?)$/);
     expect(c.isAccepting(c.initialState)).toBe(false);
   }, 30_000);
+});
+
+describe('generate() with options.constraint', () => {
+  it('streams only valid JSON and stops on the constraint EOS (finite schemas, random logits)', async () => {
+    const { generateAll } = await import('../src/decoding/generate.js');
+    const { vocab, eos } = syntheticVocabulary();
+    const finiteSchemas = [SCHEMAS[2]!, { type: 'object', properties: { ok: { type: 'boolean' }, c: { enum: ['red', 'green', null] } }, required: ['ok', 'c'] }];
+    const dec = new TextDecoder();
+    for (const schema of finiteSchemas) {
+      const c = jsonSchemaConstraint(schema, vocab, { eosTokenId: eos });
+      const validate = new AjvClass({ strict: false }).compile(schema);
+      for (let seed = 0; seed < 25; seed++) {
+        const stepRng = createRng(1000 + seed);
+        // A model stand-in: fresh random logits over the whole vocabulary each step.
+        const stepFn = async (seqs: number[][]) => seqs.map(() => stepRng.normal(vocab.length, 0, 2));
+        const result = await generateAll(stepFn, { prompt: [0], maxNewTokens: 400, seed, constraint: c, config: { temperature: 1, topK: 20 } });
+        expect(result.finishReason).toBe('stop');
+        expect(result.tokenIds.at(-1)).toBe(eos);
+        const bytes = result.tokenIds.slice(0, -1).flatMap((t) => Array.from(vocab[t]!));
+        const value = JSON.parse(dec.decode(Uint8Array.from(bytes)));
+        expect(validate(value), JSON.stringify(value)).toBe(true);
+      }
+    }
+  });
 });

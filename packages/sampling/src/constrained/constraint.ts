@@ -23,6 +23,8 @@ export interface Constraint {
   /** Number of states (DFA states plus the final state). */
   readonly numStates: number;
   readonly vocabSize: number;
+  /** The end-of-sequence ids the constraint was built with (allowed once the text is a complete match). */
+  readonly eosTokenIds: readonly number[];
   /** Allowed token ids in `state`, ascending (EOS included in accepting states). Do not mutate. */
   allowedTokens(state: number): Int32Array;
   /** Next states, parallel to `allowedTokens(state)`. Do not mutate. */
@@ -91,6 +93,7 @@ class IndexedConstraint implements Constraint {
   readonly initialState = 0;
   readonly numStates: number;
   readonly vocabSize: number;
+  readonly eosTokenIds: readonly number[];
   private readonly finalState: number;
   private readonly allowed: Int32Array[];
   private readonly next: Int32Array[];
@@ -104,6 +107,7 @@ class IndexedConstraint implements Constraint {
     this.accepting.set(dfa.accepting);
     this.accepting[this.finalState] = 1;
     const eosSorted = Int32Array.from(new Set(eos)).sort();
+    this.eosTokenIds = Object.freeze(Array.from(eosSorted));
     const trie = buildTrie(vocabulary, new Set(eos));
     this.allowed = [];
     this.next = [];

@@ -8,6 +8,7 @@ import { InvalidArgumentError, LlmkitError } from '@llmkit/core/errors';
 import type { SamplingConfig, StepFn } from '../types.js';
 import { checkInteger, checkPrompt, drawFrom, logSoftmax, nextTokenProbabilities } from './distribution.js';
 import { TextStopMatcher } from './stop.js';
+import type { Constraint } from '../constrained/constraint.js';
 
 /** Why generation ended: a stop token id / stop string / EOS (`'stop'`) or `maxNewTokens` (`'length'`). */
 export type FinishReason = 'stop' | 'length';
@@ -32,6 +33,13 @@ export interface GenerateOptions {
   decode?: (ids: number[]) => string;
   /** Checked before and after every step call; when aborted the iterator throws `signal.reason` (an `AbortError` DOMException by default). */
   signal?: AbortSignal;
+  /**
+   * Structured output: a `regexConstraint` / `jsonSchemaConstraint`. Each step masks the raw
+   * logits to the tokens the constraint allows (before the processor chain, so top-k/top-p
+   * choose among allowed tokens) and advances its state; its EOS ids stop generation. The
+   * text is a complete match when `finishReason` is 'stop'; with 'length' it is a prefix.
+   */
+  constraint?: Constraint;
 }
 
 /** One streamed token. */
@@ -92,7 +100,9 @@ export async function* generate(stepFn: StepFn, options: GenerateOptions): Async
     throw new InvalidArgumentError('generate: options.stopSequences needs options.decode (ids => text) to detect text stops.');
   }
   const matcher = options.decode ? new TextStopMatcher(stopSequences) : undefined;
-  const stopIds = new Set([...(options.stopTokenIds ?? []), ...eosIds(config)]);
+  const constraint = options.constraint;
+  const stopIds = new Set([...(options.stopTokenIds ?? []), ...eosIds(config), ...(constraint?.eosTokenIds ?? [])]);
+  let constraintState = constraint?.initialState ?? 0;
   const rng = resolveRng(options);
   const sequence = [...prompt];
   const generated: number[] = [];
@@ -105,8 +115,10 @@ export async function* generate(stepFn: StepFn, options: GenerateOptions): Async
     if (!(logits instanceof Float32Array)) {
       throw new LlmkitError('step_output', 'generate: stepFn must resolve to one Float32Array of logits per sequence.');
     }
-    const probabilities = nextTokenProbabilities(logits, config, { inputIds: sequence, promptLength: prompt.length });
+    const allowed = constraint ? constraint.mask(logits, constraintState) : logits;
+    const probabilities = nextTokenProbabilities(allowed, config, { inputIds: sequence, promptLength: prompt.length });
     const tokenId = drawFrom(probabilities, rng);
+    if (constraint) constraintState = constraint.advance(constraintState, tokenId);
     const logprob = logSoftmax(logits)[tokenId];
     sequence.push(tokenId);
     generated.push(tokenId);
