@@ -156,6 +156,11 @@ describe('Trainer', () => {
       logFile,
       progress: false,
     });
+    // evaluate() releases its loss scalars and leaves the (reused) eval batches alone.
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) trainer.evaluate();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(evalData[0].x.isDisposed).toBe(false);
     const result = await trainer.train();
     // Evals at steps 2 (best), 4 (no improvement 1), 6 (no improvement 2 -> stop).
     expect(result.stoppedEarly).toBe(true);

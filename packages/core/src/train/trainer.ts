@@ -60,7 +60,7 @@ export interface TrainerOptions<B, M extends Module = Module> {
    * same batches as an uninterrupted one.
    */
   getBatch: (index: number, rng: Rng) => B;
-  /** Batches for evaluation, e.g. a fixed validation set. */
+  /** Batches for evaluation, e.g. a fixed validation set. The trainer does not dispose them (a fixed set is reused). */
   evalBatches?: () => Iterable<B>;
   /** Release a batch's tensors after use (default: dispose every tf.Tensor found in the batch's own fields). */
   disposeBatch?: (batch: B) => void;
@@ -255,7 +255,9 @@ export class Trainer<B, M extends Module = Module> {
     let count = 0;
     try {
       for (const batch of o.evalBatches()) {
-        sum += tf.tidy(() => o.lossFn(o.model, batch)).arraySync() as number;
+        const loss = tf.tidy(() => o.lossFn(o.model, batch));
+        sum += loss.arraySync() as number;
+        loss.dispose();
         count++;
       }
     } finally {
