@@ -54,3 +54,6 @@ export {
 
 // Streaming decode
 export { createStreamDecoder, type StreamDecoder, type StreamDecoderOptions } from './streaming/index.js';
+
+// Vocabulary bytes (constrained decoding)
+export { tokenBytes } from './vocabulary-bytes.js';
