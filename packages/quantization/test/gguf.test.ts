@@ -563,6 +563,34 @@ describe('@huggingface/gguf agrees', () => {
   });
 });
 
-it.todo(
-  'reads a GGUF written by the Python gguf package (the .venv-ref here has no `gguf` module; add tools/fixtures/gen_gguf.py when it does)'
-);
+describe('a GGUF written by the Python gguf package (llama.cpp gguf-py; fixture: tools/fixtures/gen_gguf.py)', () => {
+  const dir = new URL('./fixtures/gguf/', import.meta.url);
+  const expected = JSON.parse(readFileSync(new URL('python-gguf.json', dir), 'utf8')) as {
+    metadata: Array<{ key: string; type: string; value: unknown }>;
+    tensors: Array<{ name: string; shape: number[]; type: GgmlTypeName; values: number[]; source?: number[] }>;
+  };
+  const file = readGGUF(readFileSync(new URL('python-gguf.gguf', dir)), { readTensorData: true });
+
+  it('reads every metadata key with its type and value', () => {
+    expect(plain(file.metadata.get('general.architecture')!)).toBe('llama');
+    for (const m of expected.metadata) {
+      const v = file.metadata.get(m.key);
+      expect(v, m.key).toBeDefined();
+      expect(v!.type, m.key).toBe(m.type);
+      const got = plain(v!);
+      if (m.type === 'float32') expect(got).toBe(Math.fround(m.value as number));
+      else if (m.type === 'uint64') expect(String(got)).toBe(m.value);
+      else expect(got, m.key).toEqual(m.value);
+    }
+  });
+
+  it('reads tensor infos and data; our Q8_0 quantizer writes the same bytes as gguf-py', () => {
+    expect(file.tensors.map((t) => [t.name, [...t.shape], t.type])).toEqual(expected.tensors.map((t) => [t.name, t.shape, t.type]));
+    for (const t of expected.tensors) {
+      const info = file.tensors.find((x) => x.name === t.name)!;
+      const values = dequantizeBlocks(t.type, info.data!, t.values.length);
+      expect(Array.from(values), t.name).toEqual(t.values.map((v) => Math.fround(v)));
+      if (t.source) expect(Buffer.from(quantizeBlocks(t.type, Float32Array.from(t.source))).equals(Buffer.from(info.data!))).toBe(true);
+    }
+  });
+});
