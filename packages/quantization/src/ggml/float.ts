@@ -86,7 +86,8 @@ function u16Bytes(words: Uint16Array): Uint8Array {
   return out;
 }
 
-function makeTraits(
+/** @internal Traits of `name` around raw quantize/dequantize functions, with the shared input checks. */
+export function makeTraits(
   name: GgmlTypeName,
   quantize: (values: Float32Array) => Uint8Array,
   dequantize: (bytes: Uint8Array, count: number) => Float32Array

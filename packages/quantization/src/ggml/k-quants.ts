@@ -18,9 +18,9 @@
  * byte j-32; Q4_K/Q5_K's 6-bit scales/mins pack as ggml's `get_scale_min_k4` reads them.
  */
 import { float16BitsToFloat32, float32ToFloat16Bits } from '@llmkit/core';
-import { checkDequantizeInput, checkQuantizeInput } from './float.js';
+import { makeTraits } from './float.js';
 import * as search from './k-quants-search.js';
-import { GGML_BLOCK_GEOMETRY, GGML_TYPE_IDS, QK_K as SHARED_QK_K, type GgmlTypeName, type GgmlTypeTraits } from './types.js';
+import { QK_K as SHARED_QK_K, type GgmlTypeTraits } from './types.js';
 
 // Module-local copies of imported bindings: transpilers (tsx, vitest) turn imported names into
 // property reads on a module object, which would sit inside every hot loop.
@@ -600,27 +600,6 @@ function dequantizeQ8K(bytes: Uint8Array, count: number): Float32Array {
 
 // ---------------------------------------------------------------- traits
 
-function makeTraits(
-  name: GgmlTypeName,
-  quantize: (values: Float32Array) => Uint8Array,
-  dequantize: (bytes: Uint8Array, count: number) => Float32Array
-): GgmlTypeTraits {
-  const { blockSize, typeSize } = GGML_BLOCK_GEOMETRY[name];
-  return Object.freeze({
-    name,
-    id: GGML_TYPE_IDS[name],
-    blockSize,
-    typeSize,
-    quantize(values: Float32Array): Uint8Array {
-      checkQuantizeInput(name, blockSize, values);
-      return quantize(values);
-    },
-    dequantize(bytes: Uint8Array, count: number): Float32Array {
-      checkDequantizeInput(name, blockSize, typeSize, bytes, count);
-      return dequantize(bytes, count);
-    },
-  });
-}
 
 /**
  * Q2_K: 2-bit quants with a 4-bit scale and 4-bit min per 16 values, 84 bytes per 256

@@ -17,8 +17,8 @@
  * the high nibble; bit j of qh is the fifth bit of element j.
  */
 import { float16BitsToFloat32, float32ToFloat16Bits } from '@llmkit/core';
-import { checkDequantizeInput, checkQuantizeInput, f32 } from './float.js';
-import { GGML_BLOCK_GEOMETRY, GGML_TYPE_IDS, type GgmlTypeName, type GgmlTypeTraits } from './types.js';
+import { f32, makeTraits } from './float.js';
+import type { GgmlTypeTraits } from './types.js';
 
 const FLT_MAX = 3.4028234663852886e38;
 
@@ -289,27 +289,6 @@ function quantizeQ8_1(x: Float32Array): Uint8Array {
   return out;
 }
 
-function makeTraits(
-  name: GgmlTypeName,
-  quantize: (values: Float32Array) => Uint8Array,
-  dequantize: (bytes: Uint8Array, count: number) => Float32Array
-): GgmlTypeTraits {
-  const { blockSize, typeSize } = GGML_BLOCK_GEOMETRY[name];
-  return Object.freeze({
-    name,
-    id: GGML_TYPE_IDS[name],
-    blockSize,
-    typeSize,
-    quantize(values: Float32Array): Uint8Array {
-      checkQuantizeInput(name, blockSize, values);
-      return quantize(values);
-    },
-    dequantize(bytes: Uint8Array, count: number): Float32Array {
-      checkDequantizeInput(name, blockSize, typeSize, bytes, count);
-      return dequantize(bytes, count);
-    },
-  });
-}
 
 /**
  * Q4_0: 32 values per 18-byte block, 4-bit signed quants with one float16 scale
