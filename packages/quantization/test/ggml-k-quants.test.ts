@@ -10,21 +10,16 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@llmkit/core/errors';
 import { Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K } from '../src/ggml/k-quants.js';
 import { GGML_BLOCK_GEOMETRY, GGML_TYPE_IDS, QK_K, type GgmlTypeTraits } from '../src/ggml/types.js';
+import { createRng } from '@llmkit/core';
 import { loadGgmlReference } from './ggml-reference.js';
 
 const TYPES: readonly GgmlTypeTraits[] = [Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K];
 const ref = loadGgmlReference();
 
-/** mulberry32: a small seeded generator, so failures reproduce. */
+/** A seeded uniform generator in [0, 1) (core's Rng), so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.random();
 }
 
 type Fill = (x: Float32Array, at: number, r: () => number) => void;

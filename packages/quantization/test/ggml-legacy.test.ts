@@ -10,20 +10,15 @@ import { InvalidArgumentError } from '@llmkit/core/errors';
 import { GGML_TYPES, dequantizeBlocks, quantizeBlocks, registerGgmlType, getGgmlType } from '../src/ggml/registry.js';
 import { Q4_0 } from '../src/ggml/legacy.js';
 import { GGML_BLOCK_GEOMETRY, GGML_TYPE_IDS, ggmlRowBytes, type GgmlTypeName } from '../src/ggml/types.js';
+import { createRng } from '@llmkit/core';
 import { loadGgmlReference } from './ggml-reference.js';
 
 const ref = loadGgmlReference();
 
-/** mulberry32: small seeded uniform generator in [0, 1). */
+/** A seeded uniform generator in [0, 1) (core's Rng), so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.random();
 }
 
 function normal(u: () => number): number {
