@@ -76,6 +76,10 @@ const MATMUL_CASES: MatMulCase[] = [
   { a: [33, 65], b: [65, 17], ta: false, tb: false },
   { a: [65, 33], b: [17, 65], ta: true, tb: true },
   { a: [1, 9], b: [9, 1], ta: false, tb: false },
+  // few rows against a transposed weight (decoding): the JS dot-product path
+  { a: [1, 257], b: [300, 257], ta: false, tb: true },
+  { a: [2, 1, 64], b: [40, 64], ta: false, tb: true },
+  { a: [9, 16], b: [12, 16], ta: false, tb: true },
   // batched a, unbatched b (folded into rows), with transposes
   { a: [3, 5, 11], b: [11, 6], ta: false, tb: false },
   { a: [3, 11, 5], b: [6, 11], ta: true, tb: true },
