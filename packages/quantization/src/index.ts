@@ -137,3 +137,16 @@ export {
   type Nf4StorageOptions,
   type BlockwiseQuantized,
 } from './nf4.js';
+
+// GGUF model export / import (llama.cpp convert_hf_to_gguf.py conventions)
+export {
+  exportGGUF,
+  permuteQK,
+  unpermuteQK,
+  GGUF_FILE_TYPES,
+  GGUF_KQUANT_FALLBACK,
+  type GgufExportType,
+  type ExportGgufOptions,
+  type ExportGgufResult,
+} from './gguf/export.js';
+export { loadGGUF } from './gguf/import.js';

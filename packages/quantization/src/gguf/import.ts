@@ -1,0 +1,191 @@
+/**
+ * Load a llama.cpp GGUF file (llama / qwen2 / gpt2 architectures, as written by
+ * {@link exportGGUF} or convert_hf_to_gguf.py) into a {@link DecoderLM}: the inverse tensor-name
+ * mapping, Q/K rows un-permuted (llama arch), every tensor dequantized to F32.
+ */
+import { tf } from '@llmkit/core';
+import { InvalidArgumentError } from '@llmkit/core/errors';
+import { DecoderLM } from '@llmkit/model';
+import { dequantizeBlocks } from '../ggml/registry.js';
+import { GgufError } from './errors.js';
+import { unpermuteQK } from './export.js';
+import { readGGUF } from './reader.js';
+import type { GgufFile, GgufValue } from './types.js';
+
+const LLAMA_BLOCK: Record<string, string> = {
+  attn_norm: 'input_layernorm',
+  attn_q: 'self_attn.q_proj',
+  attn_k: 'self_attn.k_proj',
+  attn_v: 'self_attn.v_proj',
+  attn_output: 'self_attn.o_proj',
+  ffn_norm: 'post_attention_layernorm',
+  ffn_gate: 'mlp.gate_proj',
+  ffn_up: 'mlp.up_proj',
+  ffn_down: 'mlp.down_proj',
+};
+const GPT2_BLOCK: Record<string, string> = {
+  attn_norm: 'ln_1',
+  attn_qkv: 'attn.c_attn',
+  attn_output: 'attn.c_proj',
+  ffn_norm: 'ln_2',
+  ffn_up: 'mlp.c_fc',
+  ffn_down: 'mlp.c_proj',
+};
+const LLAMA_GLOBAL: Record<string, string> = { token_embd: 'model.embed_tokens', output_norm: 'model.norm', output: 'lm_head' };
+const GPT2_GLOBAL: Record<string, string> = {
+  token_embd: 'transformer.wte',
+  position_embd: 'transformer.wpe',
+  output_norm: 'transformer.ln_f',
+  output: 'lm_head',
+};
+
+function hfNameOf(arch: string, name: string): string | undefined {
+  const gpt2 = arch === 'gpt2';
+  const m = /^(.*)\.(weight|bias)$/.exec(name);
+  if (!m) return undefined;
+  const [, base, kind] = m as unknown as [string, string, string];
+  const g = (gpt2 ? GPT2_GLOBAL : LLAMA_GLOBAL)[base];
+  if (g) return `${g}.${kind}`;
+  const blk = /^blk\.(\d+)\.(.+)$/.exec(base);
+  const t = blk ? (gpt2 ? GPT2_BLOCK : LLAMA_BLOCK)[blk[2] as string] : undefined;
+  if (!blk || !t) return undefined;
+  return `${gpt2 ? 'transformer.h' : 'model.layers'}.${blk[1]}.${t}.${kind}`;
+}
+
+function metaNumber(file: GgufFile, key: string, fallback?: number): number {
+  const v: GgufValue | undefined = file.metadata.get(key);
+  if (v === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new GgufError(`loadGGUF: required metadata "${key}" is missing; the file is not a complete llama.cpp model.`, { field: `metadata["${key}"]` });
+  }
+  if (v.type === 'array' || v.type === 'string' || v.type === 'bool') {
+    throw new GgufError(`loadGGUF: metadata "${key}" must be a number, got ${v.type}.`, { field: `metadata["${key}"]` });
+  }
+  return Number(v.value);
+}
+
+function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Load a GGUF model file as a {@link DecoderLM}. Supports `general.architecture` `llama`
+ * (-> model_type llama; Mistral exports come back as llama, without a sliding window),
+ * `qwen2` and `gpt2`. The HF config is rebuilt from the `<arch>.*` metadata; weights are
+ * dequantized to F32 (any type {@link dequantizeBlocks} supports) and Q/K rows un-permuted for
+ * `llama`. Embeddings are tied when `output.weight` is absent or byte-identical to
+ * `token_embd.weight`. The tokenizer is NOT rebuilt (llama.cpp vocabularies lack the HF
+ * pre-tokenizer/normalizer); `tokenizer.chat_template` is restored into `model.tokenizerConfig`.
+ *
+ * @throws InvalidArgumentError for a bad path; GgufError for an unsupported architecture,
+ *   missing metadata, or unknown / missing tensors.
+ * @example
+ * exportGGUF(lm, 'tiny.gguf', { type: 'Q8_0' });
+ * const back = loadGGUF('tiny.gguf');
+ * back.forward([[1, 2, 3]]);
+ */
+export function loadGGUF(path: string | Uint8Array): DecoderLM {
+  if (!(typeof path === 'string' && path.length > 0) && !(path instanceof Uint8Array)) {
+    throw new InvalidArgumentError('loadGGUF: path must be a GGUF file path (string) or its bytes (Uint8Array).');
+  }
+  const file = readGGUF(path, { readTensorData: true });
+  const archV = file.metadata.get('general.architecture');
+  const arch = archV?.type === 'string' ? archV.value : undefined;
+  if (arch !== 'llama' && arch !== 'qwen2' && arch !== 'gpt2') {
+    throw new GgufError(`loadGGUF: general.architecture "${String(arch)}" is not supported; supported: llama, qwen2, gpt2.`, {
+      field: 'metadata["general.architecture"]',
+    });
+  }
+  const byName = new Map(file.tensors.map((t) => [t.name, t] as const));
+  const embd = byName.get('token_embd.weight');
+  if (!embd) throw new GgufError('loadGGUF: tensor "token_embd.weight" is missing.', { field: 'tensor_infos' });
+  const out = byName.get('output.weight');
+  const tied = !out || bytesEqual(out.data, embd.data);
+  const vocab = metaNumber(file, `${arch}.vocab_size`, embd.shape[1]);
+  const hidden = metaNumber(file, `${arch}.embedding_length`);
+  const layers = metaNumber(file, `${arch}.block_count`);
+  const heads = metaNumber(file, `${arch}.attention.head_count`);
+  const kvHeads = metaNumber(file, `${arch}.attention.head_count_kv`, heads);
+  const ff = metaNumber(file, `${arch}.feed_forward_length`);
+  const ctx = metaNumber(file, `${arch}.context_length`);
+  const tokenIds: Record<string, unknown> = {};
+  for (const [key, hf] of [['bos', 'bos_token_id'], ['eos', 'eos_token_id'], ['padding', 'pad_token_id']] as const) {
+    if (file.metadata.has(`tokenizer.ggml.${key}_token_id`)) tokenIds[hf] = metaNumber(file, `tokenizer.ggml.${key}_token_id`);
+  }
+  let hf: Record<string, unknown>;
+  if (arch === 'gpt2') {
+    hf = {
+      model_type: 'gpt2',
+      vocab_size: vocab,
+      n_embd: hidden,
+      n_layer: layers,
+      n_head: heads,
+      n_inner: ff,
+      n_positions: ctx,
+      layer_norm_epsilon: metaNumber(file, `${arch}.attention.layer_norm_epsilon`, 1e-5),
+      activation_function: 'gelu_new',
+      tie_word_embeddings: tied,
+      ...tokenIds,
+    };
+  } else {
+    const headDim = metaNumber(file, `${arch}.attention.key_length`, hidden / heads);
+    hf = {
+      model_type: arch,
+      vocab_size: vocab,
+      hidden_size: hidden,
+      intermediate_size: ff,
+      num_hidden_layers: layers,
+      num_attention_heads: heads,
+      num_key_value_heads: kvHeads,
+      head_dim: headDim,
+      max_position_embeddings: ctx,
+      rms_norm_eps: metaNumber(file, `${arch}.attention.layer_norm_rms_epsilon`, 1e-6),
+      rope_theta: metaNumber(file, `${arch}.rope.freq_base`, 10000),
+      hidden_act: 'silu',
+      tie_word_embeddings: tied,
+      ...(arch === 'llama' ? { attention_bias: byName.has('blk.0.attn_q.bias'), mlp_bias: byName.has('blk.0.ffn_up.bias') } : {}),
+      ...tokenIds,
+    };
+  }
+  const model = DecoderLM.fromConfig(hf);
+  const own = model.stateDict();
+  const state = new Map<string, tf.Tensor>();
+  try {
+    for (const t of file.tensors) {
+      if (t.name === 'output.weight' && tied) continue;
+      const hfName = hfNameOf(arch, t.name);
+      if (!hfName || !own.has(hfName)) {
+        throw new GgufError(`loadGGUF: tensor "${t.name}" has no counterpart in the ${arch} model (config rebuilt from metadata).`, { field: t.name });
+      }
+      const count = t.shape.reduce((a, b) => a * b, 1);
+      let values = dequantizeBlocks(t.type, t.data as Uint8Array, count);
+      const torchShape = [...t.shape].reverse();
+      if (arch === 'llama' && /\.attn_[qk]\.(weight|bias)$/.test(t.name)) {
+        const nh = t.name.includes('attn_q') ? heads : kvHeads;
+        values = unpermuteQK(values, torchShape[0] as number, torchShape.length > 1 ? (torchShape[1] as number) : 1, nh);
+      }
+      state.set(hfName, tf.tensor(values, torchShape, 'float32'));
+    }
+    if (tied && own.has('lm_head.weight') && !state.has('lm_head.weight')) {
+      const e = state.get(arch === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight');
+      if (e) state.set('lm_head.weight', e);
+    }
+    const missing = [...own.keys()].filter((k) => !state.has(k));
+    if (missing.length) {
+      throw new GgufError(`loadGGUF: the file lacks tensors for [${missing.slice(0, 8).join(', ')}]; it is not a complete ${arch} model.`, {
+        field: 'tensor_infos',
+      });
+    }
+    model.loadStateDict(state);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    for (const v of new Set(state.values())) v.dispose();
+  }
+  const tmpl = file.metadata.get('tokenizer.chat_template');
+  if (tmpl?.type === 'string') model.tokenizerConfig = { chat_template: tmpl.value };
+  return model;
+}
