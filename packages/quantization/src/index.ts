@@ -28,6 +28,7 @@ export { writeGGUF, GGUF_WRITE_MAX_TENSOR_NAME_BYTES, type WriteGgufOptions } fr
 export { GgufError, type GgufErrorOptions } from './gguf/errors.js';
 export {
   GGUF_VALUE_TYPE_IDS,
+  GGUF_SCALAR_BYTES,
   GGUF_DEFAULT_ALIGNMENT,
   type GgufValueType,
   type GgufNumberType,

@@ -14,6 +14,7 @@ import { InvalidArgumentError } from '@llmkit/core/errors';
 import {
   GGML_TYPES,
   GGML_TYPE_IDS,
+  GGUF_SCALAR_BYTES,
   GGUF_VALUE_TYPE_IDS,
   GgufError,
   dequantizeBlocks,
@@ -478,25 +479,11 @@ describe.skipIf(ggml === null)("ggml's own gguf.cpp agrees (skipped: libggml-bas
       else if (v.type === 'array') {
         if (v.itemType === 'string') kvs.push({ key, type: 9, itemType: 8, items: [...v.value] });
         else {
-          const itemBytes = {
-            uint8: 1,
-            int8: 1,
-            uint16: 2,
-            int16: 2,
-            uint32: 4,
-            int32: 4,
-            float32: 4,
-            bool: 1,
-            uint64: 8,
-            int64: 8,
-            float64: 8,
-          }[v.itemType as 'uint8'];
+          const itemBytes = GGUF_SCALAR_BYTES[v.itemType as keyof typeof GGUF_SCALAR_BYTES];
           kvs.push({ key, type: 9, itemType: GGUF_VALUE_TYPE_IDS[v.itemType], items: probe(key, v).slice(0, v.value.length * itemBytes) });
         }
       } else {
-        const size = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, bool: 1, uint64: 8, int64: 8, float64: 8 }[
-          v.type
-        ];
+        const size = GGUF_SCALAR_BYTES[v.type as keyof typeof GGUF_SCALAR_BYTES];
         kvs.push({ key, type: GGUF_VALUE_TYPE_IDS[v.type], value: probe(key, v).slice(0, size) });
       }
     }

@@ -10,6 +10,7 @@ import { GGML_BLOCK_GEOMETRY, GGML_TYPE_IDS, type GgmlTypeName } from '../ggml/t
 import { GgufError } from './errors.js';
 import {
   GGUF_DEFAULT_ALIGNMENT,
+  GGUF_SCALAR_BYTES,
   GGUF_VALUE_TYPE_IDS,
   type GgufArrayValue,
   type GgufFile,
@@ -41,21 +42,7 @@ const GGML_TYPE_BY_ID = new Map<number, GgmlTypeName>(
   (Object.entries(GGML_TYPE_IDS) as [GgmlTypeName, number][]).map(([name, id]) => [id, name])
 );
 /** Smallest encoding of one value of each type (strings: the 8-byte length; arrays: type + count). */
-const MIN_VALUE_BYTES: Record<GgufValueType, number> = {
-  uint8: 1,
-  int8: 1,
-  uint16: 2,
-  int16: 2,
-  uint32: 4,
-  int32: 4,
-  float32: 4,
-  bool: 1,
-  string: 8,
-  array: 12,
-  uint64: 8,
-  int64: 8,
-  float64: 8,
-};
+const MIN_VALUE_BYTES: Record<GgufValueType, number> = { ...GGUF_SCALAR_BYTES, string: 8, array: 12 };
 /** key length (8) + one key byte + value type (4) + the smallest value (1). */
 const MIN_KV_BYTES = 14;
 /** name length (8) + one name byte + n_dims (4) + type (4) + offset (8). */

@@ -25,6 +25,21 @@ export const GGUF_VALUE_TYPE_IDS = {
 /** Name of a GGUF metadata value type. */
 export type GgufValueType = keyof typeof GGUF_VALUE_TYPE_IDS;
 
+/** Bytes of one value of each fixed-size GGUF value type (all but string and array). */
+export const GGUF_SCALAR_BYTES = {
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  bool: 1,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
+} as const satisfies Partial<Record<GgufValueType, number>>;
+
 /** Value types held as JS numbers (64-bit integers are bigints). */
 export type GgufNumberType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
 /** 64-bit integer value types, held as bigints. */

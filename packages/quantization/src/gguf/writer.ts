@@ -10,6 +10,7 @@ import { GgufError } from './errors.js';
 import { GGUF_MAGIC, GGUF_MAX_DIMS } from './reader.js';
 import {
   GGUF_DEFAULT_ALIGNMENT,
+  GGUF_SCALAR_BYTES,
   GGUF_VALUE_TYPE_IDS,
   type GgufArrayValue,
   type GgufTensorInput,
@@ -48,19 +49,7 @@ const BIG_RANGES: Partial<Record<GgufValueType, [bigint, bigint]>> = {
   uint64: [0n, 0xffffffffffffffffn],
   int64: [-0x8000000000000000n, 0x7fffffffffffffffn],
 };
-const FIXED_SIZE: Partial<Record<GgufValueType, number>> = {
-  uint8: 1,
-  int8: 1,
-  uint16: 2,
-  int16: 2,
-  uint32: 4,
-  int32: 4,
-  float32: 4,
-  bool: 1,
-  uint64: 8,
-  int64: 8,
-  float64: 8,
-};
+const FIXED_SIZE: Partial<Record<GgufValueType, number>> = GGUF_SCALAR_BYTES;
 
 function bad(field: string, problem: string): never {
   throw new GgufError(`writeGGUF: ${field}: ${problem}`, { field });
