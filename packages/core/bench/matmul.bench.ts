@@ -9,6 +9,7 @@
 import { tf } from '../src/tf.js';
 import { initBackend } from '../src/backend/init-backend.js';
 import { installWasmKernelFixes, uninstallWasmKernelFixes } from '../src/backend/wasm-fixes.js';
+import { secondsPerCall } from '../../../tools/bench/timing.js';
 
 interface Case {
   name: string;
@@ -49,15 +50,7 @@ function flops(c: Case): number {
 /** GFLOP/s of one timed window of >= 120 ms, after the caller's warm-up. */
 function window(c: Case, a: tf.Tensor, b: tf.Tensor): number {
   const run = () => tf.tidy(() => void tf.matMul(a, b, c.transposeA, c.transposeB).dataSync());
-  let n = 0;
-  const t0 = performance.now();
-  let t = 0;
-  do {
-    run();
-    n++;
-    t = performance.now() - t0;
-  } while (t < 120);
-  return (flops(c) * n) / (t / 1000) / 1e9;
+  return flops(c) / secondsPerCall(run, 120) / 1e9;
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];

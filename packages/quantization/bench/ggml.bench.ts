@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../../../tools/bench/package-version.js';
 import { Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K } from '../src/ggml/k-quants.js';
 import type { GgmlTypeTraits } from '../src/ggml/types.js';
+import { secondsPerCall } from '../../../tools/bench/timing.js';
 
 const N = 1 << 20;
 const TYPES: readonly GgmlTypeTraits[] = [Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K];
@@ -26,18 +27,6 @@ function findLibrary(): string {
   throw new Error('libggml-base.so not found: install @node-llama-cpp/linux-x64 (linux x64 only)');
 }
 
-/** Seconds per call of `run`, over one window of >= 150 ms (at least one call). */
-function window(run: () => void): number {
-  let n = 0;
-  const t0 = performance.now();
-  let t = 0;
-  do {
-    run();
-    n++;
-    t = performance.now() - t0;
-  } while (t < 150);
-  return t / 1000 / n;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -46,8 +35,8 @@ function measure(ours: () => void, peer: () => void, windows = 6): { ours: numbe
   const o: number[] = [];
   const p: number[] = [];
   for (let w = 0; w < windows; w++) {
-    const so = window(ours);
-    const sp = window(peer);
+    const so = secondsPerCall(ours, 150);
+    const sp = secondsPerCall(peer, 150);
     if (w > 0) {
       o.push(so);
       p.push(sp);

@@ -26,30 +26,20 @@ import { createRng, type Rng } from "@llmkit/core";
 import { sample } from "../src/sample.js";
 import type { SamplingConfig } from "../src/types.js";
 import { packageVersion } from "../../../tools/bench/package-version.js";
+import { secondsPerCall, secondsPerCallAsync } from "../../../tools/bench/timing.js";
 
 const V = 128_256;
 const CONTEXT = 512;
 
+/** Microseconds per call after 5 warm-up calls. */
 function time(fn: () => unknown, minMs = 1500): number {
   for (let i = 0; i < 5; i++) fn();
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    fn();
-    n++;
-  }
-  return ((performance.now() - t0) / n) * 1000;
+  return secondsPerCall(fn, minMs) * 1e6;
 }
 
 async function timeAsync(fn: () => Promise<unknown>, minMs = 1500): Promise<number> {
   for (let i = 0; i < 5; i++) await fn();
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    await fn();
-    n++;
-  }
-  return ((performance.now() - t0) / n) * 1000;
+  return (await secondsPerCallAsync(fn, minMs)) * 1e6;
 }
 
 function line(bench: string, ours: number, peer: string, peerValue: number | null): void {

@@ -12,6 +12,7 @@ import { createRng } from '@llmkit/core';
 import { generateAll } from '../src/decoding/generate.js';
 import { speculativeDecode, type MultiStepFn } from '../src/decoding/speculative.js';
 import type { StepFn } from '../src/types.js';
+import { bestMs } from '../../../tools/bench/timing.js';
 
 const VOCAB = 256;
 const TARGET_US = 2000;
@@ -44,15 +45,7 @@ const makeDraft = (table: Float32Array[]): StepFn => async (sequences) => {
   return sequences.map((s) => table[s[s.length - 1]]);
 };
 
-async function best(run: () => Promise<void>, times = 3): Promise<number> {
-  let bestMs = Infinity;
-  for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
-    await run();
-    bestMs = Math.min(bestMs, performance.now() - t0);
-  }
-  return bestMs;
-}
+const best = (run: () => Promise<void>, times = 3): Promise<number> => bestMs(run, times);
 
 const plainMs = await best(async () => {
   await generateAll(targetStep, { prompt: [1], maxNewTokens: NEW_TOKENS, seed: 1 });

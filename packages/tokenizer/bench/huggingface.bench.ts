@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
 import { fromHuggingFace } from '../src/huggingface/index.js';
 import { packageVersion as version } from '../../../tools/bench/package-version.js';
+import { bestMs } from '../../../tools/bench/timing.js';
 
 const require = createRequire(import.meta.url);
 const { Tokenizer: RustTokenizer } = require('tokenizers') as {
@@ -29,15 +30,8 @@ function emit(bench: string, ours: number, peer: string, peerValue: number, unit
   console.log(JSON.stringify({ bench, ours: +ours.toFixed(3), peer, peerValue: +peerValue.toFixed(3), ratio: +(ours / peerValue).toFixed(3), unit }));
 }
 
-async function best(fn: () => Promise<void> | void): Promise<number> {
-  let bestS = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    await fn();
-    bestS = Math.min(bestS, (performance.now() - t0) / 1000);
-  }
-  return bestS;
-}
+/** Fastest of `runs` calls, in seconds. */
+const best = async (fn: () => Promise<void> | void): Promise<number> => (await bestMs(fn, runs)) / 1000;
 
 const llamaJson = readFileSync(join(modelPath('llama3'), 'tokenizer.json'), 'utf8');
 const llamaConfig = JSON.parse(readFileSync(join(modelPath('llama3'), 'tokenizer_config.json'), 'utf8'));
