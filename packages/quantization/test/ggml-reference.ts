@@ -77,15 +77,21 @@ const GEOMETRY: Record<string, [number, number]> = {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Candidate locations of libggml-base.so (workspace root and package-local node_modules). */
-function findLibrary(): string | null {
-  const rel = join('node_modules', '@node-llama-cpp', 'linux-x64', 'bins', 'linux-x64', 'libggml-base.so');
-  if (process.env.LLMKIT_GGML_BASE && existsSync(process.env.LLMKIT_GGML_BASE)) return process.env.LLMKIT_GGML_BASE;
+/** node-llama-cpp's linux-x64 binaries folder (workspace root or package-local node_modules), or null. */
+export function llamaCppBinDir(): string | null {
+  const rel = join('node_modules', '@node-llama-cpp', 'linux-x64', 'bins', 'linux-x64');
   for (let dir = here, i = 0; i < 6; i++, dir = dirname(dir)) {
     const candidate = join(dir, rel);
     if (existsSync(candidate)) return candidate;
   }
   return null;
+}
+
+/** libggml-base.so: $LLMKIT_GGML_BASE, else node-llama-cpp's copy. */
+function findLibrary(): string | null {
+  if (process.env.LLMKIT_GGML_BASE && existsSync(process.env.LLMKIT_GGML_BASE)) return process.env.LLMKIT_GGML_BASE;
+  const bins = llamaCppBinDir();
+  return bins && existsSync(join(bins, 'libggml-base.so')) ? join(bins, 'libggml-base.so') : null;
 }
 
 let cached: GgmlReference | null | undefined;

@@ -310,12 +310,36 @@ describe('exportGGUF -> loadGGUF', () => {
     small.dispose();
   });
 
+  it('RoPE scaling: linear as rope.scaling.* keys, llama3 as the rope_freqs tensor; both load back with the same logits', () => {
+    const ids = [[1, 5, 9, 33, 2, 17, 8, 40]];
+    for (const rope_scaling of [
+      { rope_type: 'linear', factor: 2 },
+      { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 4 },
+    ]) {
+      const lm = tinyLlama({ rope_scaling });
+      const { bytes, tensors } = exportGGUF(lm, null, { type: 'F32' });
+      const meta = readGGUF(bytes).metadata;
+      if (rope_scaling.rope_type === 'linear') {
+        expect(meta.get('llama.rope.scaling.type')).toEqual({ type: 'string', value: 'linear' });
+        expect(meta.get('llama.rope.scaling.factor')).toEqual({ type: 'float32', value: 2 });
+      } else {
+        // convert_hf_to_gguf: factor 1 for wavelengths < original/high, `factor` above original/low, smooth between.
+        const freqs = tensors.find((t) => t.name === 'rope_freqs.weight');
+        expect(freqs?.type).toBe('F32');
+      }
+      const back = loadGGUF(bytes);
+      expect(maxAbsDiff(logits(back, ids), logits(lm, ids))).toBeLessThan(1e-5);
+      back.dispose();
+      lm.dispose();
+    }
+  });
+
   it('rejects bad input', () => {
     const lm = tinyLlama();
     expect(() => exportGGUF({} as DecoderLM, null)).toThrow(InvalidArgumentError);
     expect(() => exportGGUF(lm, null, { type: 'Q9_9' as 'F32' })).toThrow(/options\.type/);
-    const scaled = tinyLlama({ rope_scaling: { rope_type: 'linear', factor: 2 } });
-    expect(() => exportGGUF(scaled, null)).toThrow(/rope type/);
+    const scaled = tinyLlama({ rope_scaling: { rope_type: 'dynamic', factor: 2 } });
+    expect(() => exportGGUF(scaled, null)).toThrow(/rope type "dynamic"/);
     expect(() => loadGGUF('')).toThrow(InvalidArgumentError);
     lm.dispose();
     scaled.dispose();

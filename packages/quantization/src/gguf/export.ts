@@ -44,6 +44,8 @@ export interface ExportGgufResult {
   arch: string;
   /** Every tensor written: GGUF name, ggml shape and the type actually used (after fallbacks). */
   tensors: { name: string; shape: number[]; type: GgmlTypeName; source: string }[];
+  /** What llama.cpp may run differently from llmkit (for example an unknown pre-tokenizer). Empty when none. */
+  warnings: string[];
 }
 
 /**
@@ -192,16 +194,76 @@ export function ggufTensorName(modelType: string, hfName: string): string | unde
   return t ? `blk.${blk[1]}.${t}.${kind}` : undefined;
 }
 
-function ropeOf(hf: Record<string, unknown>): { theta: number } {
+/** RoPE metadata for llama.cpp: base, and the scaling llama.cpp implements (linear; llama3 through `rope_freqs`). */
+interface RopeExport {
+  theta: number;
+  linearFactor?: number;
+  /** llama3 scaling: per-frequency divisors written as the `rope_freqs.weight` tensor (convert_hf_to_gguf's generate_extra_tensors). */
+  freqFactors?: Float32Array;
+  /** The HF rope_scaling dict, kept as `llmkit.rope_scaling` so loadGGUF restores llama3 parameters. */
+  hf?: Record<string, unknown>;
+}
+
+function ropeOf(hf: Record<string, unknown>, headDim: number): RopeExport {
   const raw = (hf.rope_parameters ?? hf.rope_scaling) as Record<string, unknown> | null | undefined;
   const type = raw ? (raw.rope_type ?? raw.type ?? 'default') : 'default';
-  if (type !== 'default') {
-    throw new InvalidArgumentError(
-      `exportGGUF: rope type "${String(type)}" is not supported by this exporter (only default RoPE); export a model without rope_scaling.`,
-    );
+  const theta = Number(raw?.rope_theta ?? hf.rope_theta ?? 10000);
+  if (type === 'default') return { theta };
+  const factor = Number(raw?.factor);
+  if (!(factor > 0)) throw new InvalidArgumentError(`exportGGUF: rope_scaling of type "${String(type)}" needs a positive "factor", got ${String(raw?.factor)}.`);
+  if (type === 'linear') return { theta, linearFactor: factor };
+  if (type === 'llama3') {
+    const low = Number(raw?.low_freq_factor ?? 1);
+    const high = Number(raw?.high_freq_factor ?? 4);
+    const original = Number(raw?.original_max_position_embeddings ?? 8192);
+    const lowWavelen = original / low;
+    const highWavelen = original / high;
+    const freqFactors = new Float32Array(headDim / 2);
+    for (let i = 0; i < headDim / 2; i++) {
+      const freq = 1 / theta ** ((2 * i) / headDim);
+      const wavelen = (2 * Math.PI) / freq;
+      if (wavelen < highWavelen) freqFactors[i] = 1;
+      else if (wavelen > lowWavelen) freqFactors[i] = factor;
+      else {
+        const smooth = (original / wavelen - low) / (high - low);
+        freqFactors[i] = 1 / ((1 - smooth) / factor + smooth);
+      }
+    }
+    return { theta, freqFactors, hf: { ...raw, rope_type: 'llama3' } };
   }
-  const theta = raw?.rope_theta ?? hf.rope_theta ?? 10000;
-  return { theta: Number(theta) };
+  throw new InvalidArgumentError(
+    `exportGGUF: rope type "${String(type)}" is not exported (llama.cpp runs "linear" and "llama3" as transformers does; ` +
+      'dynamic NTK has no llama.cpp equivalent and YaRN\'s attention scaling differs); export a model with default, linear or llama3 RoPE.',
+  );
+}
+
+/**
+ * llama.cpp `tokenizer.ggml.pre` for a byte-level BPE tokenizer.json: the pre-tokenizer regex decides it.
+ * Unknown patterns give `default` (llama.cpp then splits with its generic GPT-2-like rules) and a warning.
+ */
+const PRE_TOKENIZER_PATTERNS: ReadonlyArray<readonly [string, string]> = [
+  // Llama 3 / tiktoken cl100k (GPT-4): Oniguruma form and llmkit's trainBpe JS form.
+  ["(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", 'llama-bpe'],
+  ["('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", 'llama-bpe'],
+  // Qwen2: single digits.
+  ["(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", 'qwen2'],
+  // GPT-2.
+  ["'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", 'gpt-2'],
+];
+
+function preTokenizerName(json: Record<string, unknown>): string | undefined {
+  const pre = json.pre_tokenizer as Record<string, unknown> | null | undefined;
+  if (!pre) return undefined;
+  const steps = (pre.type === 'Sequence' ? (pre.pretokenizers as Record<string, unknown>[]) : [pre]) ?? [];
+  for (const step of steps) {
+    if (step.type === 'ByteLevel' && step.use_regex !== false) return 'gpt-2';
+    if (step.type === 'Split') {
+      const pattern = (step.pattern as { Regex?: string } | undefined)?.Regex;
+      const hit = PRE_TOKENIZER_PATTERNS.find(([p]) => p === pattern);
+      if (hit) return hit[1];
+    }
+  }
+  return undefined;
 }
 
 const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
@@ -219,7 +281,7 @@ function storageType(requested: GgufExportType, shape: number[]): GgmlTypeName {
 }
 
 /** Tokenizer metadata from an HF tokenizer.json object (tokens, types, merges for BPE). */
-function tokenizerMetadata(model: DecoderLM, meta: Map<string, GgufValue>): void {
+function tokenizerMetadata(model: DecoderLM, meta: Map<string, GgufValue>, warnings: string[]): void {
   const tok = model.tokenizer as unknown as { toHuggingFaceJSON?: () => Record<string, unknown> } | undefined;
   const cfg = model.config;
   if (tok && typeof tok.toHuggingFaceJSON === 'function') {
@@ -250,8 +312,15 @@ function tokenizerMetadata(model: DecoderLM, meta: Map<string, GgufValue>): void
         const merges = (m.merges as unknown[]).map((x) => (Array.isArray(x) ? x.join(' ') : String(x)));
         meta.set('tokenizer.ggml.merges', { type: 'array', itemType: 'string', value: merges });
       }
+      if (isBpe) {
+        const pre = preTokenizerName(json);
+        if (pre === undefined) warnings.push('the tokenizer\'s pre-tokenizer regex is not one llama.cpp knows; tokenizer.ggml.pre is "default" and llama.cpp may split text differently');
+        meta.set('tokenizer.ggml.pre', str(pre ?? 'default'));
+      }
     }
   }
+  // llama.cpp refuses a file without tokenizer.ggml.model; "no_vocab" loads a model that takes token ids only.
+  if (!meta.has('tokenizer.ggml.model')) meta.set('tokenizer.ggml.model', str('no_vocab'));
   const eos = Array.isArray(cfg.eosTokenId) ? cfg.eosTokenId[0] : cfg.eosTokenId;
   if (cfg.bosTokenId !== undefined) meta.set('tokenizer.ggml.bos_token_id', u32(cfg.bosTokenId));
   if (eos !== undefined) meta.set('tokenizer.ggml.eos_token_id', u32(eos));
@@ -289,6 +358,7 @@ export function exportGGUF(model: DecoderLM, path: string | null, options: Expor
   const arch = ggufArchOf(cfg.modelType);
   const gpt2 = arch === 'gpt2';
   const permute = arch === 'llama';
+  const rope = gpt2 ? { theta: 10000 } : ropeOf(cfg.hf, cfg.headDim);
   const meta = new Map<string, GgufValue>();
   meta.set('general.architecture', str(arch));
   meta.set('general.name', str(options.name ?? cfg.modelType));
@@ -304,14 +374,20 @@ export function exportGGUF(model: DecoderLM, path: string | null, options: Expor
     meta.set(`${arch}.attention.layer_norm_epsilon`, f32(cfg.normEps));
   } else {
     meta.set(`${arch}.attention.layer_norm_rms_epsilon`, f32(cfg.normEps));
-    meta.set(`${arch}.rope.freq_base`, f32(ropeOf(cfg.hf).theta));
+    meta.set(`${arch}.rope.freq_base`, f32(rope.theta));
+    if (rope.linearFactor !== undefined) {
+      meta.set(`${arch}.rope.scaling.type`, str('linear'));
+      meta.set(`${arch}.rope.scaling.factor`, f32(rope.linearFactor));
+    }
+    if (rope.hf) meta.set('llmkit.rope_scaling', str(JSON.stringify(rope.hf)));
     meta.set(`${arch}.rope.dimension_count`, u32(cfg.headDim));
     if (cfg.headDim * cfg.numHeads !== cfg.hiddenSize) {
       meta.set(`${arch}.attention.key_length`, u32(cfg.headDim));
       meta.set(`${arch}.attention.value_length`, u32(cfg.headDim));
     }
   }
-  tokenizerMetadata(model, meta);
+  const warnings: string[] = [];
+  tokenizerMetadata(model, meta, warnings);
 
   const tensors: GgufTensorInput[] = [];
   const report: ExportGgufResult['tensors'] = [];
@@ -342,6 +418,11 @@ export function exportGGUF(model: DecoderLM, path: string | null, options: Expor
     tensors.push({ name: 'output.weight', shape: embedShape, type: t, data: embed });
     report.push({ name: 'output.weight', shape: embedShape, type: t, source: 'transformer.wte.weight' });
   }
+  if (rope.freqFactors) {
+    // llama3 RoPE scaling: llama.cpp divides each frequency by rope_freqs[i] (always F32, as the converter writes it).
+    tensors.unshift({ name: 'rope_freqs.weight', shape: [rope.freqFactors.length], type: 'F32', data: rope.freqFactors });
+    report.unshift({ name: 'rope_freqs.weight', shape: [rope.freqFactors.length], type: 'F32', source: 'config.rope_scaling' });
+  }
   const bytes = writeGGUF(path, { metadata: meta, tensors });
-  return { bytes, arch, tensors: report };
+  return { bytes, arch, tensors: report, warnings };
 }

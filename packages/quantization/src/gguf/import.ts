@@ -3,10 +3,11 @@
  * {@link exportGGUF} or convert_hf_to_gguf.py) into a {@link DecoderLM}: the inverse tensor-name
  * mapping, Q/K rows un-permuted (llama arch), every tensor dequantized to F32.
  */
-import { tf } from '@llmkit/core';
+import { Linear, tf } from '@llmkit/core';
 import { InvalidArgumentError } from '@llmkit/core/errors';
 import { DecoderLM } from '@llmkit/model';
-import { dequantizeBlocks } from '../ggml/registry.js';
+import { dequantizeBlocks, quantizeBlocks } from '../ggml/registry.js';
+import type { GgmlTypeName } from '../ggml/types.js';
 import { GgufError } from './errors.js';
 import { unpermuteQK } from './export.js';
 import { readGGUF } from './reader.js';
@@ -71,6 +72,74 @@ function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boole
 }
 
 /**
+ * HF `rope_scaling` from GGUF metadata: `rope.scaling.type` linear, or llama3 as llmkit writes it
+ * (`llmkit.rope_scaling`, the HF dict as JSON, next to the `rope_freqs` tensor llama.cpp reads). A
+ * foreign `rope_freqs` tensor without that key cannot be turned back into HF parameters: typed error.
+ */
+function ropeScalingOf(file: GgufFile, arch: string, hasFreqs: boolean): { rope_scaling?: Record<string, unknown> } {
+  const own = file.metadata.get('llmkit.rope_scaling');
+  if (own?.type === 'string') return { rope_scaling: JSON.parse(own.value) as Record<string, unknown> };
+  if (hasFreqs) {
+    throw new GgufError(
+      'loadGGUF: the file has a rope_freqs tensor (llama3-style RoPE scaling) without its HF parameters; load the model from its Hugging Face checkpoint instead.',
+      { field: 'rope_freqs.weight' },
+    );
+  }
+  const type = file.metadata.get(`${arch}.rope.scaling.type`);
+  if (type?.type !== 'string' || type.value === 'none') return {};
+  if (type.value !== 'linear') {
+    throw new GgufError(`loadGGUF: RoPE scaling type "${type.value}" is not supported (linear and llama3 are).`, { field: `${arch}.rope.scaling.type` });
+  }
+  return { rope_scaling: { rope_type: 'linear', factor: metaNumber(file, `${arch}.rope.scaling.factor`, 1) } };
+}
+
+/** Options of {@link loadGGUF}. */
+export interface LoadGgufOptions {
+  /** Round each quantized Linear's inputs as llama.cpp's CPU matmul does (activation quantization). Default false. */
+  emulateLlamaCpp?: boolean;
+}
+
+/**
+ * ggml CPU `vec_dot_type`: what llama.cpp converts the activations to before multiplying them with a
+ * matrix of each type (ggml-cpu's type_traits_cpu). F32 matrices multiply F32 activations.
+ */
+export const GGML_VEC_DOT_TYPE: Readonly<Partial<Record<GgmlTypeName, GgmlTypeName>>> = {
+  F32: 'F32',
+  F16: 'F16',
+  BF16: 'BF16',
+  Q4_0: 'Q8_0',
+  Q5_0: 'Q8_0',
+  Q8_0: 'Q8_0',
+  Q4_1: 'Q8_1',
+  Q5_1: 'Q8_1',
+  Q2_K: 'Q8_K',
+  Q3_K: 'Q8_K',
+  Q4_K: 'Q8_K',
+  Q5_K: 'Q8_K',
+  Q6_K: 'Q8_K',
+};
+
+/** Make `linear` round every input row through `type` (quantize, then dequantize) before its matmul. */
+function quantizeInputs(linear: Linear, type: GgmlTypeName): void {
+  const forward = linear.forward.bind(linear);
+  linear.forward = (x: tf.Tensor): tf.Tensor => {
+    const width = x.shape[x.shape.length - 1] as number;
+    const values = x.dataSync() as Float32Array;
+    const rounded = new Float32Array(values.length);
+    for (let row = 0; row < values.length; row += width) {
+      const slice = values.subarray(row, row + width);
+      rounded.set(dequantizeBlocks(type, quantizeBlocks(type, slice), width), row);
+    }
+    const input = tf.tensor(rounded, x.shape, 'float32');
+    try {
+      return forward(input);
+    } finally {
+      input.dispose();
+    }
+  };
+}
+
+/**
  * Load a GGUF model file as a {@link DecoderLM}. Supports `general.architecture` `llama`
  * (-> model_type llama; Mistral exports come back as llama, without a sliding window),
  * `qwen2` and `gpt2`. The HF config is rebuilt from the `<arch>.*` metadata; weights are
@@ -79,6 +148,11 @@ function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boole
  * `token_embd.weight`. The tokenizer is NOT rebuilt (llama.cpp vocabularies lack the HF
  * pre-tokenizer/normalizer); `tokenizer.chat_template` is restored into `model.tokenizerConfig`.
  *
+ * With `emulateLlamaCpp`, every Linear whose GGUF matrix is quantized first rounds its input rows
+ * through ggml's `vec_dot_type` of that matrix (see {@link GGML_VEC_DOT_TYPE}), as llama.cpp's CPU
+ * backend does before its integer dot products; the model then predicts llama.cpp's log-probs
+ * to ~1e-4 instead of the ~0.1-0.5 gap activation rounding leaves on small quantized models.
+ *
  * @throws InvalidArgumentError for a bad path; GgufError for an unsupported architecture,
  *   missing metadata, or unknown / missing tensors.
  * @example
@@ -86,7 +160,7 @@ function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boole
  * const back = loadGGUF('tiny.gguf');
  * back.forward([[1, 2, 3]]);
  */
-export function loadGGUF(path: string | Uint8Array): DecoderLM {
+export function loadGGUF(path: string | Uint8Array, options: LoadGgufOptions = {}): DecoderLM {
   if (!(typeof path === 'string' && path.length > 0) && !(path instanceof Uint8Array)) {
     throw new InvalidArgumentError('loadGGUF: path must be a GGUF file path (string) or its bytes (Uint8Array).');
   }
@@ -143,6 +217,7 @@ export function loadGGUF(path: string | Uint8Array): DecoderLM {
       max_position_embeddings: ctx,
       rms_norm_eps: metaNumber(file, `${arch}.attention.layer_norm_rms_epsilon`, 1e-6),
       rope_theta: metaNumber(file, `${arch}.rope.freq_base`, 10000),
+      ...ropeScalingOf(file, arch, byName.has('rope_freqs.weight')),
       hidden_act: 'silu',
       tie_word_embeddings: tied,
       ...(arch === 'llama' ? { attention_bias: byName.has('blk.0.attn_q.bias'), mlp_bias: byName.has('blk.0.ffn_up.bias') } : {}),
@@ -154,7 +229,7 @@ export function loadGGUF(path: string | Uint8Array): DecoderLM {
   const state = new Map<string, tf.Tensor>();
   try {
     for (const t of file.tensors) {
-      if (t.name === 'output.weight' && tied) continue;
+      if ((t.name === 'output.weight' && tied) || t.name === 'rope_freqs.weight') continue;
       const hfName = hfNameOf(arch, t.name);
       if (!hfName || !own.has(hfName)) {
         throw new GgufError(`loadGGUF: tensor "${t.name}" has no counterpart in the ${arch} model (config rebuilt from metadata).`, { field: t.name });
@@ -184,6 +259,21 @@ export function loadGGUF(path: string | Uint8Array): DecoderLM {
     throw e;
   } finally {
     for (const v of new Set(state.values())) v.dispose();
+  }
+  if (options.emulateLlamaCpp) {
+    for (const t of file.tensors) {
+      const vecDot = GGML_VEC_DOT_TYPE[t.type];
+      const hfName = hfNameOf(arch, t.name);
+      if (!vecDot || vecDot === 'F32' || !hfName?.endsWith('.weight')) continue;
+      const path = hfName.slice(0, -'.weight'.length);
+      let module: unknown;
+      try {
+        module = model.getSubmodule(path);
+      } catch {
+        continue; // embeddings are looked up, not multiplied
+      }
+      if (module instanceof Linear) quantizeInputs(module, vecDot);
+    }
   }
   const tmpl = file.metadata.get('tokenizer.chat_template');
   if (tmpl?.type === 'string') model.tokenizerConfig = { chat_template: tmpl.value };
