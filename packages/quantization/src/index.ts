@@ -150,4 +150,4 @@ export {
   type ExportGgufOptions,
   type ExportGgufResult,
 } from './gguf/export.js';
-export { loadGGUF } from './gguf/import.js';
+export { loadGGUF, GGML_VEC_DOT_TYPE, type LoadGgufOptions } from './gguf/import.js';
