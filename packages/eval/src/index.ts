@@ -1,3 +1,140 @@
 // @llmkit/eval: Evaluation: sacrebleu-exact BLEU/chrF, ROUGE, EM/F1, perplexity, pass@k, task harness, LLM-as-judge, arena ratings, RAG metrics.
-// The public API is listed here by name as it lands.
-export {};
+// Every export is listed by name; internals stay private.
+
+// Metrics: sacreBLEU-exact BLEU/chrF, rouge-score ROUGE, NLTK Porter, SQuAD EM/F1,
+// classification, lm-eval perplexity/bits-per-byte, pass@k, n-gram contamination; EvalError.
+export {
+  EvalError,
+  type EvalErrorCode,
+  corpusBleu,
+  sentenceBleu,
+  computeBleu,
+  bleuSignature,
+  SACREBLEU_VERSION,
+  type BleuOptions,
+  type BleuResult,
+  type BleuStatistics,
+  type BleuSmoothMethod,
+  corpusChrf,
+  sentenceChrf,
+  type ChrfOptions,
+  type ChrfResult,
+  tokenize13a,
+  tokenizeIntl,
+  tokenizeChar,
+  tokenizeNone,
+  BLEU_TOKENIZERS,
+  type BleuTokenizer,
+  type BleuTokenizerName,
+  rougeScore,
+  RougeScorer,
+  tokenizeRouge,
+  type RougeOptions,
+  type RougeScore,
+  type RougeType,
+  porterStem,
+  PorterStemmer,
+  type PorterMode,
+  squadExactMatch,
+  squadF1,
+  squadScore,
+  normalizeSquadAnswer,
+  type SquadF1Options,
+  type SquadVersion,
+  accuracy,
+  classificationReport,
+  f1Score,
+  type ClassificationReport,
+  type ClassificationOptions,
+  type ClassMetrics,
+  type F1Average,
+  type Label,
+  perplexity,
+  wordPerplexity,
+  bytePerplexity,
+  bitsPerByte,
+  countWords,
+  countBytes,
+  type DocumentLoglikelihood,
+  passAtK,
+  meanPassAtK,
+  contamination,
+  normalizeForContamination,
+  wordNgrams,
+  type ContaminationOptions,
+  type ContaminationReport,
+  type ExampleContamination,
+} from './metrics/index.js';
+
+// Arena ratings
+export {
+  onlineElo,
+  bradleyTerry,
+  parseBattles,
+  readBattles,
+  type Battle,
+  type BattleWinner,
+  type ArenaRatings,
+  type RatingRow,
+  type OnlineEloOptions,
+  type BradleyTerryOptions,
+} from './arena/index.js';
+
+// Task harness (lm-evaluation-harness style)
+export {
+  loadTask,
+  runTask,
+  renderTemplate,
+  type Task,
+  type TaskSpec,
+  type LoadTaskOptions,
+  type RunTaskOptions,
+  type RunProgress,
+  type TaskResult,
+  type SampleRecord,
+  type MetricSummary,
+} from './harness/index.js';
+
+// LLM-as-judge (MT-Bench style) and agreement statistics
+export {
+  judgeSingle,
+  judgePairwise,
+  parseVerdict,
+  cohenKappa,
+  agreementRate,
+  singleJudgePrompt,
+  pairwiseJudgePrompt,
+  type Verdict,
+  type ParseVerdictOptions,
+  type SingleJudgeInput,
+  type SingleJudgement,
+  type PairwiseJudgeInput,
+  type PairwiseJudgement,
+  type JudgeOptions,
+} from './judge/index.js';
+
+// RAG metrics (Ragas definitions)
+export {
+  faithfulness,
+  answerRelevancy,
+  contextPrecision,
+  contextRecall,
+  averagePrecision,
+  answerRelevancyScore,
+  nonLlmContextPrecision,
+  nonLlmContextRecall,
+  semanticSimilarity,
+  stringSimilarity,
+  parseJsonLoose,
+  type RagSample,
+  type RagMetricOptions,
+  type FaithfulnessResult,
+  type AnswerRelevancyResult,
+  type ContextPrecisionResult,
+  type ContextRecallResult,
+  type NonLlmContextOptions,
+  type TextSimilarity,
+} from './rag/index.js';
+
+// Reports (Markdown, self-contained HTML with inline SVG charts)
+export { renderMarkdownReport, renderHtmlReport, type EvalReport, type ReportInput } from './report/index.js';

@@ -1,0 +1,1 @@
+export { renderMarkdownReport, renderHtmlReport, type EvalReport, type ReportInput } from './report.js';
