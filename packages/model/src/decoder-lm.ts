@@ -31,7 +31,21 @@ export interface DecoderForwardOptions {
   cache?: KVCache;
   /** HF attention_mask [B, pastLength + T] (1 keep, 0 pad). */
   attentionMask?: tf.Tensor2D | number[][];
+  /**
+   * HF position_ids [B, T]: the position of each new token (RoPE angle / GPT-2 learned position).
+   * Default pastLength .. pastLength + T - 1. For packed sequences restart at 0 per sequence.
+   */
+  positionIds?: tf.Tensor2D | number[][];
+  /**
+   * Document ids [B, T] of packed sequences (any integers): a token attends causally only to earlier
+   * tokens with the same id, so each packed sequence is computed as if it were alone (with positionIds
+   * restarting at 0 per sequence). Not supported together with a cache.
+   */
+  segmentIds?: tf.Tensor2D | number[][];
 }
+
+/** Options of {@link DecoderLM.loss}: the packing inputs of {@link DecoderForwardOptions}. */
+export type DecoderLossOptions = Pick<DecoderForwardOptions, 'attentionMask' | 'positionIds' | 'segmentIds'>;
 
 /** Result of {@link DecoderLM.logprobs} (lm-evaluation-harness `loglikelihood` semantics). */
 export interface ContinuationLogprobs {
@@ -56,6 +70,15 @@ export type ModelStepFn = StepFn &
 
 /** Options of {@link DecoderLM.generate}: sampling's GenerateOptions without `prompt`, plus `useCache` (default true). */
 export type DecoderGenerateOptions = Omit<GenerateOptions, 'prompt'> & { useCache?: boolean };
+
+/** positionIds / segmentIds as an int32 [B, T] tensor. */
+function sameShapeIds(input: tf.Tensor2D | number[][], name: string, b: number, t: number): tf.Tensor2D {
+  const ids = toIds(input, `DecoderLM.forward(options.${name})`);
+  if (ids.shape[0] !== b || ids.shape[1] !== t) {
+    throw new ShapeMismatchError(`DecoderLM.forward: ${name} has shape [${ids.shape}] but must be [${b}, ${t}] like inputIds.`);
+  }
+  return ids;
+}
 
 function toIds(input: tf.Tensor2D | number[][], what: string): tf.Tensor2D {
   if (input instanceof tf.Tensor) {
@@ -204,7 +227,23 @@ export class DecoderLM extends Module {
         }
         mask = m as tf.Tensor2D;
       }
-      return this._body.forward(ids, { ...(cache ? { cache } : {}), ...(mask ? { attentionMask: mask } : {}) });
+      const positionIds = options.positionIds === undefined ? undefined : sameShapeIds(options.positionIds, 'positionIds', b, t);
+      const segmentIds = options.segmentIds === undefined ? undefined : sameShapeIds(options.segmentIds, 'segmentIds', b, t);
+      if (segmentIds && cache) {
+        throw new InvalidArgumentError('DecoderLM.forward: segmentIds (packed sequences) cannot be combined with a cache; run packed batches without one.');
+      }
+      if (positionIds) {
+        const values = positionIds.dataSync();
+        for (let i = 0; i < values.length; i++) {
+          if (values[i] < 0) throw new InvalidArgumentError(`DecoderLM.forward: positionIds must be non-negative, got ${values[i]} at flat index ${i}.`);
+        }
+      }
+      return this._body.forward(ids, {
+        ...(cache ? { cache } : {}),
+        ...(mask ? { attentionMask: mask } : {}),
+        ...(positionIds ? { positionIds } : {}),
+        ...(segmentIds ? { segmentIds } : {}),
+      });
     });
   }
 
@@ -215,12 +254,13 @@ export class DecoderLM extends Module {
    * @param inputIds [B, T] int32
    * @param targets [B, T] int32 (-100 = ignore)
    * @param mask [B, T] (1 = count), optional
+   * @param options attentionMask, positionIds and segmentIds passed to {@link forward} (packed sequences)
    * @returns scalar loss (NaN when every target is ignored, as PyTorch)
    * @throws {ShapeMismatchError} `shape_mismatch` when targets or mask are not [B, T].
    * @example
    * const loss = lm.loss(tf.tensor2d([[1, 2, 3]], undefined, 'int32'), tf.tensor2d([[2, 3, 4]], undefined, 'int32'));
    */
-  loss(inputIds: tf.Tensor2D, targets: tf.Tensor2D, mask?: tf.Tensor2D): tf.Scalar {
+  loss(inputIds: tf.Tensor2D, targets: tf.Tensor2D, mask?: tf.Tensor2D, options: DecoderLossOptions = {}): tf.Scalar {
     if (!(targets instanceof tf.Tensor) || targets.dtype !== 'int32') {
       throw new InvalidArgumentError("DecoderLM.loss(targets) must be an int32 tf.Tensor2D of token ids (-100 = ignore); cast with tf.cast(targets, 'int32').");
     }
@@ -233,7 +273,7 @@ export class DecoderLM extends Module {
       throw new ShapeMismatchError(`DecoderLM.loss: mask must be a tf.Tensor2D of shape [${ids.shape}] (1 = count, 0 = ignore).`);
     }
     return tf.tidy(() => {
-      const logits = this.forward(ids);
+      const logits = this.forward(ids, options);
       let t: tf.Tensor = targets;
       if (mask) t = tf.where(tf.greater(mask, 0), targets, tf.fill(targets.shape, -100, 'int32'));
       const v = this.config.vocabSize;

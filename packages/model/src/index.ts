@@ -18,6 +18,7 @@ export { pretrain, type PretrainOptions, type PretrainResult, type PretrainEvalR
 export {
   DecoderLM,
   type DecoderForwardOptions,
+  type DecoderLossOptions,
   type ContinuationLogprobs,
   type ModelStepFn,
   type DecoderGenerateOptions,

@@ -12,6 +12,33 @@ export interface DecoderBodyForwardOptions {
   cache?: KVCache;
   /** HF attention_mask [B, pastLength + T] (1 keep, 0 pad), float32 or int32. */
   attentionMask?: tf.Tensor2D;
+  /** Positions [B, T] int32 (HF position_ids); default pastLength .. pastLength + T - 1 in every row. */
+  positionIds?: tf.Tensor2D;
+  /** Document ids [B, T] int32 of packed sequences: a token attends (causally) only to tokens of its own id. Not with a cache. */
+  segmentIds?: tf.Tensor2D;
+}
+
+/**
+ * Document-aware causal mask for packed sequences: query i attends to key j when
+ * `j <= i`, `segmentIds[b, i] === segmentIds[b, j]` and, with a window `w`, `j > i - w`.
+ * @param segmentIds [B, T] int32 document ids
+ * @param window optional sliding window
+ * @returns bool [B, 1, T, T], true = attend
+ * @example
+ * segmentCausalMask(tf.tensor2d([[0, 0, 1]], undefined, 'int32')); // token 2 sees only itself
+ */
+export function segmentCausalMask(segmentIds: tf.Tensor2D, window?: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [b, t] = segmentIds.shape;
+    const same = tf.equal(tf.expandDims(segmentIds, 2), tf.expandDims(segmentIds, 1)); // [B, T, T]
+    const data = new Uint8Array(t * t);
+    for (let i = 0; i < t; i++) {
+      const lo = window === undefined ? 0 : Math.max(0, i - window + 1);
+      for (let j = lo; j <= i; j++) data[i * t + j] = 1;
+    }
+    const causal = tf.tensor2d(data, [t, t], 'bool');
+    return tf.reshape(tf.logicalAnd(same, causal), [b, 1, t, t]) as tf.Tensor4D;
+  });
 }
 
 /**

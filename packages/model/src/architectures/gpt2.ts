@@ -10,7 +10,7 @@ import { Dropout, Embedding, LayerNorm, Linear, Module, tf, type Rng, getDefault
 import { InvalidArgumentError } from '@llmkit/core/errors';
 import { KVCache, causalMask, combineMasks, paddingMask, scaledDotProductAttention } from '@llmkit/attention';
 import { ConfigReader, activationFn, checkHeads, compactConfig, type ModelConfig } from '../config.js';
-import { DecoderBody, initLikeHf, type Architecture, type DecoderBodyForwardOptions } from './base.js';
+import { DecoderBody, initLikeHf, segmentCausalMask, type Architecture, type DecoderBodyForwardOptions } from './base.js';
 
 /** GPT-2 dropout and attention-scaling settings read from config.json. */
 interface Gpt2Extras {
@@ -190,12 +190,26 @@ export class GPT2Model extends Module {
         `GPT-2 forward: positions ${past}..${past + t - 1} exceed n_positions ${this._maxPositions}; shorten the input (or crop the cache) to at most ${this._maxPositions} tokens.`,
       );
     }
+    if (options.positionIds) {
+      let max = 0;
+      for (const p of options.positionIds.dataSync()) max = Math.max(max, p);
+      if (max >= this._maxPositions) {
+        throw new InvalidArgumentError(`GPT-2 forward: positionIds reach ${max}, past n_positions ${this._maxPositions}; keep every position below ${this._maxPositions}.`);
+      }
+    }
     return tf.tidy(() => {
-      const positions = tf.range(past, past + t, 1, 'int32');
-      let x = tf.add(this.wte.forward(inputIds), tf.expandDims(this.wpe.forward(positions), 0)) as tf.Tensor3D;
+      let x: tf.Tensor3D;
+      if (options.positionIds) {
+        x = tf.add(this.wte.forward(inputIds), this.wpe.forward(options.positionIds)) as tf.Tensor3D;
+      } else {
+        const positions = tf.range(past, past + t, 1, 'int32');
+        x = tf.add(this.wte.forward(inputIds), tf.expandDims(this.wpe.forward(positions), 0)) as tf.Tensor3D;
+      }
       this._dropout.training = this.training;
       x = this._dropout.forward(x) as tf.Tensor3D;
-      const mask = decoderMask(t, past, options.attentionMask);
+      const mask = options.segmentIds
+        ? (combineMasks(segmentCausalMask(options.segmentIds), options.attentionMask ? paddingMask(options.attentionMask) : undefined) as tf.Tensor)
+        : decoderMask(t, past, options.attentionMask);
       this.h.forEach((block, i) => {
         x = block.forward(x, mask, options.cache, i);
       });

@@ -8,9 +8,9 @@
  */
 import { Embedding, Linear, Module, RMSNorm, tf, type Rng, getDefaultRng } from '@llmkit/core';
 import { InvalidArgumentError } from '@llmkit/core/errors';
-import { MultiHeadAttention, RotaryEmbedding, ropeConfigFromHf } from '@llmkit/attention';
+import { MultiHeadAttention, RotaryEmbedding, applyRope, combineMasks, paddingMask, ropeConfigFromHf, scaledDotProductAttention } from '@llmkit/attention';
 import { ConfigReader, activationFn, checkHeads, compactConfig, type ModelConfig } from '../config.js';
-import { DecoderBody, initLikeHf, type Architecture, type DecoderBodyForwardOptions } from './base.js';
+import { DecoderBody, initLikeHf, segmentCausalMask, type Architecture, type DecoderBodyForwardOptions } from './base.js';
 
 /**
  * `LlamaMLP`: down_proj(act(gate_proj(x)) * up_proj(x)).
@@ -35,6 +35,53 @@ export class LlamaMLP extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.down_proj.forward(tf.mul(this._act(this.gate_proj.forward(x)), this.up_proj.forward(x))));
   }
+}
+
+/**
+ * Self-attention of packed sequences (no cache): `attn`'s projections and rotary embedding at
+ * `options.positionIds`, attention restricted by {@link segmentCausalMask} (and the padding mask).
+ * The same computation as `MultiHeadAttention.forward` with a [B, 1, T, T] mask, which that
+ * method's 2-D `attentionMask` cannot express.
+ */
+function packedSelfAttention(attn: MultiHeadAttention, x: tf.Tensor3D, options: DecoderBodyForwardOptions): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [B, T] = x.shape;
+    const H = attn.nHeads;
+    const Hkv = attn.nKvHeads;
+    const D = attn.headDim;
+    const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, D]), [0, 2, 1, 3]) as tf.Tensor4D;
+    let q: tf.Tensor4D;
+    let k: tf.Tensor4D;
+    let v: tf.Tensor4D;
+    if (attn.qkv_proj) {
+      const [qf, kf, vf] = tf.split(attn.qkv_proj.forward(x), [H * D, Hkv * D, Hkv * D], 2);
+      [q, k, v] = [heads(qf, H), heads(kf, Hkv), heads(vf, Hkv)];
+    } else {
+      q = heads(attn.q_proj!.forward(x), H);
+      k = heads(attn.k_proj!.forward(x), Hkv);
+      v = heads(attn.v_proj!.forward(x), Hkv);
+    }
+    if (attn.rope) {
+      const rows: number[][] = options.positionIds
+        ? (options.positionIds.arraySync() as number[][])
+        : Array.from({ length: B }, () => Array.from({ length: T }, (_, i) => i));
+      let max = 0;
+      for (const row of rows) for (const p of row) max = Math.max(max, p);
+      const tables = rows.map((row) => attn.rope!.cosSin(row, max + 1));
+      const cos = tf.stack(tables.map((t) => t.cos));
+      const sin = tf.stack(tables.map((t) => t.sin));
+      q = applyRope(q, cos, sin);
+      k = applyRope(k, cos, sin);
+    }
+    const mask = combineMasks(
+      segmentCausalMask(options.segmentIds!, attn.slidingWindow),
+      options.attentionMask ? paddingMask(options.attentionMask) : undefined,
+    );
+    const p = attn.training ? attn.dropoutP : 0;
+    const attended = scaledDotProductAttention(q, k, v, { mask, enableGqa: Hkv !== H, dropout: p });
+    const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B, T, H * D]);
+    return attn.o_proj.forward(merged) as tf.Tensor3D;
+  });
 }
 
 /**
@@ -70,11 +117,15 @@ export class LlamaDecoderLayer extends Module {
 
   forward(x: tf.Tensor3D, layerIdx: number, options: DecoderBodyForwardOptions): tf.Tensor3D {
     return tf.tidy(() => {
-      const attn = this.self_attn.forward(this.input_layernorm.forward(x) as tf.Tensor3D, {
-        layerIdx,
-        ...(options.cache ? { cache: options.cache } : {}),
-        ...(options.attentionMask ? { attentionMask: options.attentionMask } : {}),
-      });
+      const normed = this.input_layernorm.forward(x) as tf.Tensor3D;
+      const attn = options.segmentIds
+        ? packedSelfAttention(this.self_attn, normed, options)
+        : this.self_attn.forward(normed, {
+            layerIdx,
+            ...(options.cache ? { cache: options.cache } : {}),
+            ...(options.attentionMask ? { attentionMask: options.attentionMask } : {}),
+            ...(options.positionIds ? { positionIds: options.positionIds } : {}),
+          });
       const h = tf.add(x, attn);
       return tf.add(h, this.mlp.forward(this.post_attention_layernorm.forward(h))) as tf.Tensor3D;
     });
