@@ -1,23 +1,31 @@
 /**
- * ggml K-quant throughput: llmkit's TypeScript quantize/dequantize (byte-exact with ggml)
- * vs ggml's own C reference (`quantize_row_<type>_ref`, `dequantize_row_<type>` from
- * node-llama-cpp's prebuilt libggml-base.so, called through koffi with preallocated
- * buffers) on the same 1,048,576 normal values. One JSON line per figure, in Mvalues/s;
- * ratio = ours / peer.
+ * ggml quantize/dequantize throughput per GGUF type: llmkit's default path (`quantizeBlocks` /
+ * `dequantizeBlocks`, WebAssembly SIMD kernels byte-exact with ggml) vs ggml's own C reference
+ * (`quantize_row_<type>_ref`, `dequantize_row_<type>` from node-llama-cpp's prebuilt
+ * libggml-base.so, called through koffi with preallocated buffers) on the same 1,048,576 normal
+ * values, side by side in one process. One JSON line per figure, in Mvalues/s; ratio = ours / peer.
+ * The main line (`ggml/<type>/<op>/1M-normal`) writes into a preallocated buffer (`{ out }`), the
+ * same contract as the C functions; it includes copying into and out of wasm memory.
+ * `.../alloc` is the plain call that allocates its result (a fresh 4 MiB Float32Array per
+ * dequantize: page faults and GC that the C side does not pay), and `.../js` the TypeScript
+ * reference implementation (`backend: 'js'`, allocating), both against the same C peer.
  *
- *   npx tsx --conditions=@llmkit/source packages/quantization/bench/ggml.bench.ts
+ *   npm run bench -- --filter quantization/bench/ggml
+ *   npx tsx --conditions=@llmkit/source packages/quantization/bench/ggml.bench.ts [Q4_K Q8_0 ...]
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../../../tools/bench/package-version.js';
-import { Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K } from '../src/ggml/k-quants.js';
-import type { GgmlTypeTraits } from '../src/ggml/types.js';
 import { secondsPerCall } from '../../../tools/bench/timing.js';
+import { dequantizeBlocks, quantizeBlocks } from '../src/ggml/registry.js';
+import { GGML_BLOCK_GEOMETRY, type GgmlTypeName } from '../src/ggml/types.js';
 
 const N = 1 << 20;
-const TYPES: readonly GgmlTypeTraits[] = [Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K];
+const ALL: readonly GgmlTypeName[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q8_K', 'F16', 'BF16'];
+const picked = process.argv.slice(2).filter((a) => (ALL as readonly string[]).includes(a)) as GgmlTypeName[];
+const TYPES = picked.length > 0 ? picked : ALL;
 
 function findLibrary(): string {
   const rel = join('node_modules', '@node-llama-cpp', 'linux-x64', 'bins', 'linux-x64', 'libggml-base.so');
@@ -27,22 +35,26 @@ function findLibrary(): string {
   throw new Error('libggml-base.so not found: install @node-llama-cpp/linux-x64 (linux x64 only)');
 }
 
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Ours and the peer in alternating windows (first pair is warm-up), so shared-machine load hits both. */
-function measure(ours: () => void, peer: () => void, windows = 6): { ours: number; peer: number } {
-  const o: number[] = [];
-  const p: number[] = [];
+/** Each function in turn, in alternating windows (the first round is warm-up), so shared-machine load hits all. */
+function measure(fns: ReadonlyArray<() => void>, windows = 6, ms = 120): number[] {
+  const times: number[][] = fns.map(() => []);
   for (let w = 0; w < windows; w++) {
-    const so = secondsPerCall(ours, 150);
-    const sp = secondsPerCall(peer, 150);
-    if (w > 0) {
-      o.push(so);
-      p.push(sp);
-    }
+    fns.forEach((f, k) => {
+      const s = secondsPerCall(f, ms);
+      if (w > 0) times[k].push(s);
+    });
   }
-  return { ours: median(o), peer: median(p) };
+  return times.map(median);
+}
+
+/** ggml's C entry points for a type (the row converters for F16 / BF16). */
+function cNames(type: GgmlTypeName): [string, string] {
+  if (type === 'F16') return ['ggml_fp32_to_fp16_row', 'ggml_fp16_to_fp32_row'];
+  if (type === 'BF16') return ['ggml_fp32_to_bf16_row_ref', 'ggml_bf16_to_fp32_row'];
+  const lower = type.toLowerCase().replace(/_k$/, '_K');
+  return [`quantize_row_${lower}_ref`, `dequantize_row_${lower}`];
 }
 
 function main(): void {
@@ -61,39 +73,55 @@ function main(): void {
   };
   for (let i = 0; i < N; i++) x[i] = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
-  for (const t of TYPES) {
-    const lower = t.name.replace(/^Q(\d)_K$/, 'q$1_K');
-    const cQuantize = lib.func(`void quantize_row_${lower}_ref(const float*, void*, int64_t)`);
-    const cDequantize = lib.func(`void dequantize_row_${lower}(const void*, float*, int64_t)`);
-    const cBytes = Buffer.alloc((N / t.blockSize) * t.typeSize);
+  const round = (v: number) => Math.round(v * 100) / 100;
+  for (const type of TYPES) {
+    const [qName, dName] = cNames(type);
+    const cQuantize = lib.func(`void ${qName}(const float*, void*, int64_t)`);
+    const cDequantize = lib.func(`void ${dName}(const void*, float*, int64_t)`);
+    const { blockSize, typeSize } = GGML_BLOCK_GEOMETRY[type];
+    const cBytes = Buffer.alloc((N / blockSize) * typeSize);
     const cValues = new Float32Array(N);
-    const bytes = t.quantize(x);
+    const bytes = quantizeBlocks(type, x);
+    // The kernels must be byte-exact with C before their speed means anything.
+    cQuantize(x, cBytes, N);
+    if (Buffer.compare(Buffer.from(bytes), cBytes) !== 0) throw new Error(`${type}: quantize bytes differ from ggml's`);
 
-    const q = measure(
-      () => void t.quantize(x),
-      () => cQuantize(x, cBytes, N)
-    );
-    const d = measure(
-      () => void t.dequantize(bytes, N),
-      () => cDequantize(bytes, cValues, N)
-    );
-    const round = (v: number) => Math.round(v * 100) / 100;
-    for (const [op, m] of [
-      ['quantize', q],
-      ['dequantize', d],
+    const outBytes = new Uint8Array(bytes.length);
+    const outValues = new Float32Array(N);
+    const [qWasm, qC, qAlloc, qJs] = measure([
+      () => void quantizeBlocks(type, x, { out: outBytes }),
+      () => cQuantize(x, cBytes, N),
+      () => void quantizeBlocks(type, x),
+      () => void quantizeBlocks(type, x, { backend: 'js' }),
+    ]);
+    const [dWasm, dC, dAlloc, dJs] = measure([
+      () => void dequantizeBlocks(type, bytes, N, { out: outValues }),
+      () => cDequantize(bytes, cValues, N),
+      () => void dequantizeBlocks(type, bytes, N),
+      () => void dequantizeBlocks(type, bytes, N, { backend: 'js' }),
+    ]);
+    for (const [op, ours, alloc, js, peer] of [
+      ['quantize', qWasm, qAlloc, qJs, qC],
+      ['dequantize', dWasm, dAlloc, dJs, dC],
     ] as const) {
-      const ours = N / m.ours / 1e6;
-      const peer = N / m.peer / 1e6;
-      console.log(
-        JSON.stringify({
-          bench: `ggml/${t.name}/${op}/1M-normal`,
-          ours: round(ours),
-          peer: peerName,
-          peerValue: round(peer),
-          ratio: round(ours / peer),
-          unit: 'Mvalues/s',
-        })
-      );
+      const peerValue = N / peer / 1e6;
+      for (const [suffix, s] of [
+        ['', ours],
+        ['/alloc', alloc],
+        ['/js', js],
+      ] as const) {
+        const value = N / s / 1e6;
+        console.log(
+          JSON.stringify({
+            bench: `ggml/${type}/${op}/1M-normal${suffix}`,
+            ours: round(value),
+            peer: peerName,
+            peerValue: round(peerValue),
+            ratio: round(value / peerValue),
+            unit: 'Mvalues/s',
+          })
+        );
+      }
     }
   }
 }

@@ -17,6 +17,10 @@ export {
   getGgmlType,
   GGML_TYPES,
   type RegisterGgmlTypeOptions,
+  type GgmlBackend,
+  type GgmlBlocksOptions,
+  type GgmlQuantizeOptions,
+  type GgmlDequantizeOptions,
 } from './ggml/registry.js';
 export { F32, F16, BF16 } from './ggml/float.js';
 export { Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1 } from './ggml/legacy.js';

@@ -2,13 +2,15 @@
  * Name -> traits registry of the ggml tensor types llmkit can quantize and dequantize, and
  * the two entry points everything else uses: {@link quantizeBlocks} and {@link dequantizeBlocks}.
  */
-import { InvalidArgumentError } from '@llmkit/core/errors';
-import { BF16, F16, F32 } from './float.js';
+import { BackendError, InvalidArgumentError } from '@llmkit/core/errors';
+import { BF16, F16, F32, checkDequantizeInput, checkQuantizeInput } from './float.js';
 import { Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1 } from './legacy.js';
 import { Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K } from './k-quants.js';
 import { GGML_BLOCK_GEOMETRY, GGML_TYPE_IDS, type GgmlTypeName, type GgmlTypeTraits } from './types.js';
+import { ggmlWasm, ggmlWasmError } from './wasm/index.js';
 
 const BUILTIN_TYPES: readonly GgmlTypeTraits[] = [F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K];
+const BUILTIN = new Map<GgmlTypeName, GgmlTypeTraits>(BUILTIN_TYPES.map((t) => [t.name, t]));
 
 const registry = new Map<GgmlTypeName, GgmlTypeTraits>(BUILTIN_TYPES.map((t) => [t.name, t]));
 
@@ -91,28 +93,133 @@ export function getGgmlType(type: GgmlTypeName): GgmlTypeTraits {
 }
 
 /**
+ * Which implementation {@link quantizeBlocks} / {@link dequantizeBlocks} run: `'wasm'` the
+ * WebAssembly SIMD kernels (packages/quantization/wasm/ggml), `'js'` the TypeScript reference
+ * (`GGML_TYPES.get(type).quantize`), `'auto'` (default) wasm when this engine runs it and the
+ * type has a kernel, else js. Both give the same bytes and values bit for bit.
+ */
+export type GgmlBackend = 'auto' | 'js' | 'wasm';
+
+/** Options of {@link quantizeBlocks} and {@link dequantizeBlocks}. */
+export interface GgmlBlocksOptions {
+  /**
+   * Implementation to run (default `'auto'`, or the `LLMKIT_GGML_BACKEND` environment variable
+   * when set: `auto`, `js` or `wasm`). A type replaced with {@link registerGgmlType} always runs
+   * its registered implementation under `'auto'`.
+   */
+  backend?: GgmlBackend;
+}
+
+/** Options of {@link quantizeBlocks}. */
+export interface GgmlQuantizeOptions extends GgmlBlocksOptions {
+  /** Write the bytes here (length at least the quantized size; the prefix is written and returned) instead of a new array. */
+  out?: Uint8Array;
+}
+
+/** Options of {@link dequantizeBlocks}. */
+export interface GgmlDequantizeOptions extends GgmlBlocksOptions {
+  /** Write the values here (length at least `count`; the prefix is written and returned) instead of a new array. */
+  out?: Float32Array;
+}
+
+function checkOut<T extends Uint8Array | Float32Array>(caller: string, kind: 'Uint8Array' | 'Float32Array', out: T | undefined, need: number): T | undefined {
+  if (out === undefined) return undefined;
+  const ok = kind === 'Uint8Array' ? out instanceof Uint8Array : out instanceof Float32Array;
+  if (!ok || out.length < need) {
+    throw new InvalidArgumentError(
+      `${caller}: options.out must be a ${kind} of length >= ${need} (got ${ok ? `length ${out.length}` : String((out as object)?.constructor?.name ?? out)}); allocate new ${kind}(${need}) or omit out.`
+    );
+  }
+  return out.length === need ? out : (out.subarray(0, need) as T);
+}
+
+const BACKENDS: readonly GgmlBackend[] = ['auto', 'js', 'wasm'];
+
+function chooseBackend(caller: string, options: GgmlBlocksOptions | undefined): GgmlBackend {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new InvalidArgumentError(`${caller}: options must be an object such as { backend: 'js' } (got ${String(options)}).`);
+  }
+  const requested = options?.backend;
+  if (requested !== undefined) {
+    if (!BACKENDS.includes(requested)) {
+      throw new InvalidArgumentError(`${caller}: backend ${JSON.stringify(requested)} is not one of 'auto', 'js', 'wasm'.`);
+    }
+    return requested;
+  }
+  const env = typeof process === 'object' && process !== null ? process.env?.LLMKIT_GGML_BACKEND : undefined;
+  if (env === undefined || env === '') return 'auto';
+  if (!(BACKENDS as readonly string[]).includes(env)) {
+    throw new InvalidArgumentError(
+      `${caller}: the environment variable LLMKIT_GGML_BACKEND is ${JSON.stringify(env)}; set it to auto, js or wasm, or unset it.`
+    );
+  }
+  return env as GgmlBackend;
+}
+
+/** The wasm kernels when `backend` selects them for this type and operation, else undefined. */
+function wasmFor(caller: string, type: GgmlTypeName, traits: GgmlTypeTraits, op: 'quantize' | 'dequantize', backend: GgmlBackend) {
+  if (backend === 'js') return undefined;
+  const wasm = ggmlWasm();
+  if (backend === 'auto') return wasm !== null && traits === BUILTIN.get(type) && wasm.has(type, op) ? wasm : undefined;
+  if (wasm === null) {
+    const why = ggmlWasmError();
+    throw new BackendError(
+      `${caller}: backend 'wasm' was requested but the WebAssembly kernels cannot run here (${why instanceof Error ? why.message : String(why)}); use backend 'js' or 'auto'.`,
+      { cause: why }
+    );
+  }
+  if (!wasm.has(type, op)) {
+    throw new InvalidArgumentError(`${caller}: there is no wasm ${op} kernel for ${type}; use backend 'js' or 'auto'.`);
+  }
+  return wasm;
+}
+
+/**
  * Quantize `values` (a whole number of blocks) to ggml's block format `type`, byte for byte
- * what ggml's `quantize_row_<type>_ref` writes.
+ * what ggml's `quantize_row_<type>_ref` writes. Runs the WebAssembly kernel of the type when
+ * available (see {@link GgmlBackend}); the result does not depend on the backend.
  *
- * @throws InvalidArgumentError when the type is unknown or unimplemented, or values.length is
- *   not a multiple of the type's block size.
+ * @throws InvalidArgumentError when the type is unknown or unimplemented, values.length is
+ *   not a multiple of the type's block size, or the backend option is invalid.
+ * @throws BackendError when `backend: 'wasm'` is requested and WebAssembly cannot run.
  * @example
  * const bytes = quantizeBlocks('Q8_0', new Float32Array(64).fill(0.25)); // 2 blocks, 68 bytes
  * dequantizeBlocks('Q8_0', bytes, 64); // Float32Array(64) of 0.25
+ * quantizeBlocks('Q4_K', weights, { backend: 'js' }); // the TypeScript reference, same bytes
  */
-export function quantizeBlocks(type: GgmlTypeName, values: Float32Array): Uint8Array {
-  return getGgmlType(type).quantize(values);
+export function quantizeBlocks(type: GgmlTypeName, values: Float32Array, options?: GgmlQuantizeOptions): Uint8Array {
+  const traits = getGgmlType(type);
+  const wasm = wasmFor('quantizeBlocks', type, traits, 'quantize', chooseBackend('quantizeBlocks', options));
+  checkQuantizeInput(type, traits.blockSize, values);
+  const out = checkOut('quantizeBlocks', 'Uint8Array', options?.out, (values.length / traits.blockSize) * traits.typeSize);
+  if (wasm !== undefined) return wasm.quantize(type, values, out);
+  const bytes = traits.quantize(values);
+  if (out === undefined) return bytes;
+  out.set(bytes);
+  return out;
 }
 
 /**
  * Decode `count` values (a whole number of blocks) from ggml block bytes of `type`, bit for
- * bit what ggml's `dequantize_row_<type>` returns.
+ * bit what ggml's `dequantize_row_<type>` returns. Runs the WebAssembly kernel of the type
+ * when available (see {@link GgmlBackend}); the result does not depend on the backend.
  *
  * @throws InvalidArgumentError when the type is unknown or unimplemented, count is not a
- *   multiple of the block size, or bytes is too short.
+ *   multiple of the block size, bytes is too short, or the backend option is invalid.
+ * @throws BackendError when `backend: 'wasm'` is requested and WebAssembly cannot run.
  * @example
  * dequantizeBlocks('F16', new Uint8Array([0x00, 0x3c]), 1); // Float32Array [1]
+ * const buffer = new Float32Array(4096);
+ * dequantizeBlocks('Q4_K', bytes, 4096, { out: buffer }); // reuses buffer (returns it)
  */
-export function dequantizeBlocks(type: GgmlTypeName, bytes: Uint8Array, count: number): Float32Array {
-  return getGgmlType(type).dequantize(bytes, count);
+export function dequantizeBlocks(type: GgmlTypeName, bytes: Uint8Array, count: number, options?: GgmlDequantizeOptions): Float32Array {
+  const traits = getGgmlType(type);
+  const wasm = wasmFor('dequantizeBlocks', type, traits, 'dequantize', chooseBackend('dequantizeBlocks', options));
+  checkDequantizeInput(type, traits.blockSize, traits.typeSize, bytes, count);
+  const out = checkOut('dequantizeBlocks', 'Float32Array', options?.out, count);
+  if (wasm !== undefined) return wasm.dequantize(type, bytes, count, out);
+  const values = traits.dequantize(bytes, count);
+  if (out === undefined) return values;
+  out.set(values);
+  return out;
 }
