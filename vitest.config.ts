@@ -16,16 +16,23 @@ export default defineConfig({
   resolve: { conditions: ['@llmkit/source'] },
   ssr: { resolve: { conditions: ['@llmkit/source'] } },
   test: {
-    projects: roots.map(({ group, name }) => ({
-      extends: true,
-      test: {
-        name: group === 'packages' ? name : `example-${name}`,
-        root: `${group}/${name}`,
-        include: ['test/**/*.test.ts'],
-        testTimeout: 120_000,
-        hookTimeout: 120_000,
+    projects: [
+      ...roots.map(({ group, name }) => ({
+        extends: true,
+        test: {
+          name: group === 'packages' ? name : `example-${name}`,
+          root: `${group}/${name}`,
+          include: ['test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      })),
+      // Release checks: packed tarballs installed into a fresh project (the slow part is opt-in: LLMKIT_RELEASE_CHECK=1).
+      {
+        extends: true,
+        test: { name: 'release', root: 'tools/release', include: ['test/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 1_500_000 },
       },
-    })),
+    ],
     pool: 'forks',
     reporters: ['default'],
   },
