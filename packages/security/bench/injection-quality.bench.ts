@@ -22,11 +22,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
 const devPath = resolve(repoRoot, '../shared/reference/injection/dev.jsonl');
 
-interface Row { text: string; label: 0 | 1; source: string }
+interface Row { text: string; label: 0 | 1; source: string; system_prompt?: string | null }
 
-function evaluate(name: string, rows: Row[]): void {
+/** Rows that carry a system prompt (CyberSecEval, our context pairs) are scored with it (`options.systemPrompt`) unless `withSystemPrompt` is false. */
+function evaluate(name: string, rows: Row[], withSystemPrompt = true): void {
   const t0 = performance.now();
-  const results = rows.map((r) => detectInjectionSync(r.text));
+  const results = rows.map((r) => detectInjectionSync(r.text, withSystemPrompt && r.system_prompt ? { systemPrompt: r.system_prompt } : {}));
   const ms = (performance.now() - t0) / rows.length;
   const scores = results.map((r) => r.score);
   const sigScores = results.map((r) => r.layers.find((l) => l.name === 'signatures')!.score);
@@ -69,9 +70,14 @@ const ownPath = resolve(here, '../data/injection-train.jsonl');
 const own = readFileSync(ownPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row & { split: string; family: string })
   .filter((r) => r.split === 'test').map((r) => ({ text: r.text, label: r.label, source: r.family }));
 evaluate('own-heldout', own);
+const pairs = readFileSync(resolve(here, '../data/injection-pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row & { split: string; family: string })
+  .filter((r) => r.split === 'test').map((r) => ({ text: r.text, label: r.label, source: r.family, system_prompt: r.system_prompt }));
+evaluate('own-context-pairs-heldout', pairs);
+evaluate('own-context-pairs-heldout-no-system-prompt', pairs, false);
 if (existsSync(devPath)) {
   const dev = readFileSync(devPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);
   evaluate('reference-dev', dev);
+  evaluate('reference-dev-no-system-prompt', dev, false);
 } else {
   console.warn(`# skipped reference-dev: ${devPath} is absent (development data, not shipped)`);
 }

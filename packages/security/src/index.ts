@@ -31,6 +31,7 @@ export {
   type InjectionLayerResult,
 } from './injection/detect.js';
 export { calibrateThreshold, rocCurve, type Calibration, type RocPoint } from './injection/calibrate.js';
+export { profileSystemPrompt, matchSystemPrompt, systemPromptScore, type SystemPromptProfile, type SystemPromptFinding } from './injection/system-prompt.js';
 export { OnnxInjectionClassifier, type OnnxClassifierOptions } from './injection/onnx-layer.js';
 export { LlmJudge, JUDGE_PROMPT } from './injection/llm-judge.js';
 export { AttackMemory } from './injection/attack-memory.js';

@@ -113,10 +113,13 @@ export function guard(model: LanguageModel, policy: GuardPolicy = {}): GuardedMo
     const messages = toMessages(prompt);
     const vault = new Vault();
     const injAction = input.injection ?? 'block';
+    // The system messages give the injection detector its context layer (what they protect and restrict).
+    const systemText = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+    const detectOptions: DetectInjectionOptions = systemText && input.detect?.systemPrompt === undefined ? { ...input.detect, systemPrompt: systemText } : (input.detect ?? {});
     for (const m of messages) {
       if (m.role === 'system' || m.role === 'assistant') continue;
       if (injAction !== 'off') {
-        const r = await detectInjection(m.content, input.detect);
+        const r = await detectInjection(m.content, detectOptions);
         if (r.label === 'injection') {
           const reasons = [`injection score ${r.score.toFixed(2)}`, ...r.layers.flatMap((l) => l.evidence).slice(0, 6)];
           const action = injAction === 'redact' ? 'block' : injAction;

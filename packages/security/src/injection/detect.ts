@@ -3,6 +3,7 @@ import { normalize, type NormalizeOptions, type NormalizeResult } from '../norma
 import { defaultInjectionClassifier, type InjectionClassifier } from './classifier.js';
 import { SHIPPED_CLASSIFIER } from './classifier-weights.js';
 import { matchSignatures, obfuscationScore, signatureScore } from './heuristics.js';
+import { matchSystemPrompt, profileSystemPrompt, systemPromptScore, type SystemPromptProfile } from './system-prompt.js';
 
 /** Score and evidence of one detection layer. */
 export interface InjectionLayerResult {
@@ -30,9 +31,16 @@ export interface DetectInjectionOptions {
   classifier?: InjectionClassifier | false;
   /** Extra layers (ONNX, LLM judge, attack memory), run in parallel. */
   layers?: InjectionLayer[];
-  /** How content-layer scores combine (default `max`); the obfuscation layer always adds half its weight by noisy-OR. */
+  /** How content-layer scores combine (default `max`); the obfuscation layer always adds half its weight, and the `system_prompt` layer its full score, by noisy-OR. */
   combine?: 'max' | 'mean' | 'noisy-or';
   normalize?: NormalizeOptions;
+  /**
+   * The system prompt the input will be sent under. Enables the `system_prompt` context layer:
+   * requests for what the prompt protects, contradictions of its restrictions (language,
+   * scope, format), and instructions hidden in content the prompt asks to process. Its score
+   * is added to the content score by noisy-OR.
+   */
+  systemPrompt?: string;
 }
 
 /** Result of {@link detectInjection}. */
@@ -57,6 +65,9 @@ function validate(options: DetectInjectionOptions): void {
   if (t !== undefined && !(t >= 0 && t <= 1)) {
     throw new SecurityOptionError(`detectInjection: threshold must be in [0, 1], got ${t}. Use calibrateThreshold() to choose one.`);
   }
+  if (options.systemPrompt !== undefined && typeof options.systemPrompt !== 'string') {
+    throw new SecurityOptionError(`detectInjection: systemPrompt must be a string, got ${typeof options.systemPrompt}. Pass the system message text.`);
+  }
   if (options.combine !== undefined && !['max', 'mean', 'noisy-or'].includes(options.combine)) {
     throw new SecurityOptionError(`detectInjection: combine must be "max", "mean" or "noisy-or", got ${JSON.stringify(options.combine)}.`);
   }
@@ -75,6 +86,10 @@ function fastLayers(text: string, options: DetectInjectionOptions): { normalized
     const p = clf.predict(normalized.text);
     layers.push({ name: 'classifier', score: p, evidence: [`n-gram logistic regression p=${p.toFixed(3)}`] });
   }
+  if (options.systemPrompt) {
+    const findings = matchSystemPrompt(normalized.text, profileFor(options.systemPrompt));
+    layers.push({ name: 'system_prompt', score: systemPromptScore(findings), evidence: findings.map((f) => `${f.id}: ${f.evidence}`) });
+  }
   layers.push({
     name: 'obfuscation',
     score: obfuscationScore(normalized.signals),
@@ -83,16 +98,31 @@ function fastLayers(text: string, options: DetectInjectionOptions): { normalized
   return { normalized, layers };
 }
 
+const profiles = new Map<string, SystemPromptProfile>();
+function profileFor(systemPrompt: string): SystemPromptProfile {
+  let p = profiles.get(systemPrompt);
+  if (!p) {
+    if (profiles.size >= 256) profiles.delete(profiles.keys().next().value!);
+    p = profileSystemPrompt(systemPrompt);
+    profiles.set(systemPrompt, p);
+  }
+  return p;
+}
+
+/** Context layers: added by noisy-OR to the content score rather than competing with it. */
+const CONTEXT_LAYERS = new Set(['obfuscation', 'system_prompt']);
+
 function combine(layers: InjectionLayerResult[], how: 'max' | 'mean' | 'noisy-or'): number {
-  const content = layers.filter((l) => l.name !== 'obfuscation').map((l) => l.score);
+  const content = layers.filter((l) => !CONTEXT_LAYERS.has(l.name)).map((l) => l.score);
   const obf = layers.find((l) => l.name === 'obfuscation')?.score ?? 0;
+  const ctx = layers.find((l) => l.name === 'system_prompt')?.score ?? 0;
   let c = 0;
   if (content.length > 0) {
     if (how === 'max') c = Math.max(...content);
     else if (how === 'mean') c = content.reduce((a, b) => a + b, 0) / content.length;
     else c = 1 - content.reduce((q, s) => q * (1 - s), 1);
   }
-  return 1 - (1 - c) * (1 - 0.5 * obf);
+  return 1 - (1 - c) * (1 - 0.5 * obf) * (1 - ctx);
 }
 
 /**
