@@ -1,0 +1,44 @@
+// Runs a GGUF file in llama.cpp through node-llama-cpp 3.21.1 (CPU, one thread, F32 KV cache) and prints
+// one JSON object. A separate process because llama.cpp aborts its process on some errors (GGML_ASSERT).
+//   node llama-cpp-child.mjs <request.json>
+// request: { model, ids: number[], text?: string, generate?: number, minProb?: number }
+// output: { tokens?: number[], positions: [[id, logprob], ...][], greedy?: number[] }
+import { readFileSync } from 'node:fs';
+import { getLlama } from 'node-llama-cpp';
+
+const request = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const minProb = request.minProb ?? 1e-6;
+const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, logLevel: 'error' });
+const model = await llama.loadModel({ modelPath: request.model });
+const contextOptions = {
+  threads: 1,
+  flashAttention: false,
+  contextSize: 256,
+  batchSize: 256,
+  experimentalKvCacheKeyType: 'F32',
+  experimentalKvCacheValueType: 'F32',
+};
+const context = await model.createContext(contextOptions);
+const out = { positions: [] };
+if (typeof request.text === 'string') out.tokens = model.tokenize(request.text, false);
+
+// Teacher-forced: llama.cpp's next-token distribution after every prefix of `ids`.
+const sequence = context.getSequence();
+const results = await sequence.controlledEvaluate(request.ids.map((id) => [id, { generateNext: { probabilities: true } }]));
+for (const r of results) {
+  const entries = [];
+  for (const [id, p] of r.next.probabilities) if (p >= minProb) entries.push([id, Math.log(p)]);
+  out.positions.push(entries);
+}
+
+// Free-running greedy continuation of `ids`.
+if (request.generate) {
+  const seq = (await model.createContext(contextOptions)).getSequence();
+  out.greedy = [];
+  for await (const token of seq.evaluate(request.ids, { temperature: 0 })) {
+    out.greedy.push(token);
+    if (out.greedy.length >= request.generate) break;
+  }
+}
+process.stdout.write(JSON.stringify(out));
+await llama.dispose();
