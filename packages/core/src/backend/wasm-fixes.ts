@@ -1,15 +1,20 @@
 /**
  * Kernel overrides and additions that core registers on the tfjs `wasm`
- * backend (never by patching node_modules): fast transposed/batched matmuls
- * and the kernels a transformer's backward pass needs that stock tfjs-wasm
- * 4.22 lacks. One kernel per file in ./wasm-kernels/, each with a comment on
+ * backend (never by patching node_modules): matmuls in every transpose/batch
+ * variant, Exp, Erf and float32 Add/Sub/Multiply/RealDiv on core's own SIMD
+ * kernels (wasm/kernels/, loaded by wasm-kernels/simd-module.ts on tfjs' own
+ * memory), a zero-copy Identity, and the kernels a transformer's backward
+ * pass needs that stock tfjs-wasm 4.22 lacks. One kernel per file in ./wasm-kernels/, each with a comment on
  * what was slow or missing and how it is fixed.
  */
 import { tf } from '../tf.js';
 import * as batchMatMul from './wasm-kernels/batch-mat-mul.js';
 import * as fusedMatMul from './wasm-kernels/fused-mat-mul.js';
+import * as identity from './wasm-kernels/identity.js';
+import { makeBinary } from './wasm-kernels/binary-simd.js';
 import * as tile from './wasm-kernels/tile.js';
 import * as transpose from './wasm-kernels/transpose.js';
+import * as unarySimd from './wasm-kernels/unary-simd.js';
 import * as unsortedSegmentSum from './wasm-kernels/unsorted-segment-sum.js';
 import type { KernelArgs, StockKernels } from './wasm-kernels/wasm-heap.js';
 
@@ -27,6 +32,13 @@ const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   { kernelName: unsortedSegmentSum.KERNEL_NAME, make: () => unsortedSegmentSum.unsortedSegmentSum },
   { kernelName: transpose.KERNEL_NAME, make: transpose.makeTranspose },
   { kernelName: tile.KERNEL_NAME, make: tile.makeTile },
+  { kernelName: identity.KERNEL_NAME, make: identity.makeIdentity },
+  { kernelName: 'Exp', make: unarySimd.makeExp },
+  { kernelName: 'Erf', make: unarySimd.makeErf },
+  { kernelName: 'Add', make: makeBinary('Add') },
+  { kernelName: 'Sub', make: makeBinary('Sub') },
+  { kernelName: 'Multiply', make: makeBinary('Multiply') },
+  { kernelName: 'RealDiv', make: makeBinary('RealDiv') },
 ];
 
 const BACKEND = 'wasm';

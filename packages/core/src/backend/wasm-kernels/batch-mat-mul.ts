@@ -7,9 +7,9 @@
  * attention Q K^T 1.3, [12,64,128] x [128,512] 1.8). Every matmul gradient is
  * a transposed matmul, so training ran almost entirely on the slow loop.
  *
- * Fix: explicit transpose into a temporary, fold the batch of `a` into rows
- * when `b` is unbatched, and one XNNPACK call per batch entry on zero-copy
- * aliases otherwise (see matmul-core.ts). Degenerate shapes (a zero dim) and
+ * Fix: core's WebAssembly SIMD sgemm on the operands in place, any transpose
+ * and batch (see matmul-core.ts; fallback: explicit transpose into a temporary
+ * and XNNPACK calls on zero-copy aliases). Degenerate shapes (a zero dim) and
  * non-float32 inputs go to the stock kernel.
  */
 import { fastMatMul } from './matmul-core.js';

@@ -6,10 +6,11 @@
  * indexes a rank-1 bias by `min(i * N + j, size - 1)`, so a bias is only right
  * on the first output row whenever the slow path runs.
  *
- * Fix: the matmul-core strategy (explicit transpose, fold batch into rows,
- * per-batch XNNPACK calls on aliases) with the bias/activation epilogue passed
- * to the C entry point on the fast path, where XNNPACK applies the bias per
- * output channel. Cases left to the stock kernel: non-float32, a zero dim, a
+ * Fix: the matmul-core strategy: core's SIMD sgemm followed by its bias +
+ * linear/relu/relu6/leakyrelu epilogue (bias per output column); for sigmoid,
+ * elu and prelu the XNNPACK path (explicit transpose, fold batch into rows,
+ * per-batch XNNPACK calls on aliases) with the epilogue passed to its C entry
+ * point. Cases left to the stock kernel: non-float32, a zero dim, a
  * bias that is not rank-1 of length N, and PReLU weights with a batched `b`.
  */
 import { fastMatMul, matMulDims } from './matmul-core.js';

@@ -8,7 +8,13 @@
  * 3-D/4-D matmul, and so every matmul gradient) falls to `slow_batch_matmul`, a
  * scalar triple loop at ~1-2 GFLOP/s against ~25 for the XNNPACK path.
  *
- * Fix, measured against the alternatives (see bench/matmul.bench.ts):
+ * Default fix (matMulStrategy.kernel 'simd'): core's own WebAssembly SIMD sgemm
+ * (packages/core/wasm/kernels/matmul.c, see simd-module.ts) reads both operands
+ * in place on the tfjs heap with any transpose and batch broadcast: ~28 GFLOP/s
+ * in training shapes (bench/matmul.bench.ts), 1.1-2.4x the path below.
+ *
+ * Earlier fix, kept as the fallback (no SIMD module, or sigmoid/elu/prelu
+ * epilogues) and as the reference in tests ('xnnpack'):
  *  1. Transposed operands are transposed once into a temporary ([.., K, M] ->
  *     [.., M, K]); that costs O(MK) memory traffic against O(MKN) flops.
  *  2. When `b` has no batch (or only size-1 batch dims) the batch of `a` is
@@ -19,6 +25,7 @@
  *     its `a` and `b` entries.
  */
 import { tf } from '../../tf.js';
+import { simdKernels, type SimdKernels } from './simd-module.js';
 import {
   cFunction,
   HeapAliases,
@@ -33,6 +40,12 @@ import {
 
 /** Knobs for measuring alternatives in benchmarks; the defaults are the fastest measured. */
 export const matMulStrategy = {
+  /**
+   * 'simd': core's own WebAssembly SIMD sgemm (wasm/kernels/matmul.c) on the tensors in place, for
+   * every transpose and batch variant; 'xnnpack': the transpose-then-XNNPACK path below (also the
+   * fallback when the SIMD module cannot load, see simd-module.ts).
+   */
+  kernel: 'simd' as 'simd' | 'xnnpack',
   /** 'wasm': tfjs-wasm's Transpose kernel; 'js': a blocked loop over heap views. */
   transpose: 'wasm' as 'wasm' | 'js',
   /** 'alias': per-batch XNNPACK calls on aliased slices; 'copy': copy each slice out first. */
@@ -182,6 +195,10 @@ export function fastMatMul(
 ): TensorInfo {
   const d = matMulDims(a, b, transposeA, transposeB);
   const { m, k, n, batchA, batchB, batchOut } = d;
+  if (matMulStrategy.kernel === 'simd' && (!fused || SIMD_EPILOGUES.has(fused.activation))) {
+    const kernels = simdKernels(backend);
+    if (kernels) return simdMatMul(backend, kernels, a, b, transposeA, transposeB, d, fused);
+  }
   if (!fused && transposeB && !transposeA && batchB === 1 && batchA * m <= SMALL_ROWS_TRANSPOSED_B) {
     return smallRowsTimesTransposed(backend, a, b, d);
   }
@@ -235,6 +252,55 @@ export function fastMatMul(
     aliases.release();
     for (const t of temps) backend.disposeData(t.dataId);
   }
+}
+
+/** Fused activations matmul.c's bias_act applies: linear, relu, relu6, leakyrelu. */
+const SIMD_EPILOGUES = new Set([0, 1, 2, 4]);
+
+/**
+ * The SIMD path: one sgemm call per output batch entry (one call in all when `b` is unbatched and
+ * `a` untransposed: its batch folds into rows), reading `a` and `b` in place through element
+ * strides, so a transpose costs only the packing inside sgemm.
+ */
+function simdMatMul(
+  backend: WasmBackend,
+  kernels: SimdKernels,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  d: MatMulDims,
+  fused?: FusedEpilogue,
+): TensorInfo {
+  const { m, k, n, batchA, batchB, batchOut } = d;
+  const out = backend.makeOutput([...d.outOuter, m, n], 'float32');
+  const aBase = heapOffset(backend, a);
+  const bBase = heapOffset(backend, b);
+  const outBase = heapOffset(backend, out);
+  // op(A)(i, p) = a[i * rsa + p * csa]; a is stored [m, k], or [k, m] when transposed.
+  const rsa = transposeA ? 1 : k;
+  const csa = transposeA ? m : 1;
+  const rsb = transposeB ? 1 : n;
+  const csb = transposeB ? k : 1;
+  if (batchB === 1 && !transposeA) {
+    kernels.sgemm(batchA * m, n, k, aBase, rsa, csa, bBase, rsb, csb, outBase, n, kernels.scratch);
+  } else {
+    const aMap = batchA === 1 ? undefined : broadcastIndex(d.outOuter, d.outerA);
+    const bMap = batchB === 1 ? undefined : broadcastIndex(d.outOuter, d.outerB);
+    const aSize = m * k * 4;
+    const bSize = k * n * 4;
+    const outSize = m * n * 4;
+    for (let i = 0; i < batchOut; i++) {
+      const ai = aBase + (aMap ? aMap[i] : 0) * aSize;
+      const bi = bBase + (bMap ? bMap[i] : 0) * bSize;
+      kernels.sgemm(m, n, k, ai, rsa, csa, bi, rsb, csb, outBase + i * outSize, n, kernels.scratch);
+    }
+  }
+  if (fused && (fused.bias || fused.activation !== 0)) {
+    const bias = fused.bias ? heapOffset(backend, fused.bias) : 0;
+    kernels.bias_act(outBase, batchOut * m, n, bias, fused.activation, fused.leakyreluAlpha);
+  }
+  return out;
 }
 
 /**

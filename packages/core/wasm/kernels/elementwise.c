@@ -1,0 +1,144 @@
+/*
+ * Elementwise fp32 kernels for core's tfjs-wasm overrides (see matmul.c for the memory rules: this
+ * module shares tfjs-wasm's memory and owns none of it). Four lanes at a time; a tail of n % 4
+ * values runs the same vector code on a splat, so every value gets the same arithmetic.
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/*
+ * exp(x), after Cephes expf: x = n ln2 + r with n = round(x log2 e) (by the 1.5 * 2^23 trick, which
+ * also yields n's integer bits) and ln2 split in two (C1 + C2) so r is exact enough, e^r by a
+ * degree-7 polynomial (max relative error ~1.2e-7 on |r| <= ln2/2), then scaled by 2^n as
+ * 2^(n/2) * 2^(n - n/2) (both factors normal floats built from exponent bits, so n from -150 to 128
+ * rounds into subnormals and overflows to +inf as expf does). x below -103.98 (under half the
+ * smallest subnormal) gives +0, x above 88.72284 +inf, NaN stays NaN. pmin/pmax (one x86
+ * instruction each, unlike NaN-propagating min/max) clamp; NaN lanes are restored at the end.
+ */
+static inline v128_t exp4(v128_t x) {
+  const v128_t lo = wasm_f32x4_splat(-103.98f), hi = wasm_f32x4_splat(88.72284f);
+  const v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(lo, x), hi); /* NaN -> lo; restored below */
+  /* n = round-to-nearest(x log2 e): adding 1.5 * 2^23 leaves n in the low mantissa bits */
+  const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  const v128_t fx = wasm_f32x4_sub(t, magic);
+  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(fx, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(fx, wasm_f32x4_splat(-2.12194440e-4f)));
+  const v128_t z = wasm_f32x4_mul(r, r);
+  v128_t y = wasm_f32x4_splat(1.9875691500e-4f);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.3981999507e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(8.3334519073e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(4.1665795894e-2f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.6666665459e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(5.0000001201e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), r), wasm_f32x4_splat(1.0f));
+  const v128_t n = wasm_i32x4_sub(t, magic); /* -150 .. 128 */
+  const v128_t n1 = wasm_i32x4_shr(n, 1);
+  const v128_t n2 = wasm_i32x4_sub(n, n1);
+  const v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
+  const v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
+  y = wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
+  y = wasm_v128_andnot(y, wasm_f32x4_lt(x, lo)); /* underflow -> +0 */
+  y = wasm_v128_bitselect(wasm_f32x4_splat(__builtin_inff()), y, wasm_f32x4_gt(x, hi));
+  return wasm_v128_bitselect(x, y, wasm_f32x4_ne(x, x)); /* NaN in, NaN out */
+}
+
+/*
+ * erf(x). For |x| >= 1, Abramowitz & Stegun 7.1.26 (max absolute error 1.5e-7), the formula tfjs'
+ * cpu backend uses: erf(|x|) = 1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) e^(-x^2),
+ * t = 1 / (1 + p |x|), with the sign of x copied back. Below 1 that form cancels (1 - p e^(-x^2)
+ * with p e^(-x^2) up to 1) and loses float32 precision, so the Maclaurin series
+ * 2/sqrt(pi) sum_{n=0..10} (-1)^n x^(2n+1) / (n! (2n+1)) is used there (truncation < 2e-9).
+ */
+static inline v128_t erf4(v128_t x) {
+  const v128_t sign = wasm_v128_and(x, wasm_i32x4_splat((int)0x80000000));
+  const v128_t ax = wasm_f32x4_abs(x);
+  const v128_t t = wasm_f32x4_div(wasm_f32x4_splat(1.0f),
+                                  wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(wasm_f32x4_splat(0.3275911f), ax)));
+  v128_t p = wasm_f32x4_splat(1.061405429f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), wasm_f32x4_splat(-1.453152027f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), wasm_f32x4_splat(1.421413741f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), wasm_f32x4_splat(-0.284496736f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), wasm_f32x4_splat(0.254829592f));
+  p = wasm_f32x4_mul(p, t);
+  const v128_t e = exp4(wasm_f32x4_neg(wasm_f32x4_mul(ax, ax)));
+  const v128_t y = wasm_f32x4_sub(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(p, e));
+  const v128_t x2 = wasm_f32x4_mul(ax, ax);
+  v128_t q = wasm_f32x4_splat(1.0f / 76204800.0f);
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 6894720.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 685440.0f));
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 75600.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 9360.0f));
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 1320.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 216.0f));
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 42.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 10.0f));
+  q = wasm_f32x4_sub(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f / 3.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(1.0f));
+  q = wasm_f32x4_mul(wasm_f32x4_mul(q, ax), wasm_f32x4_splat(1.1283791670955126f));
+  const v128_t small = wasm_f32x4_lt(ax, wasm_f32x4_splat(1.0f));
+  return wasm_v128_or(wasm_v128_bitselect(q, y, small), sign);
+}
+
+#define MAP(name, fn)                                                                  \
+  EXPORT void name(const float *x, float *y, int n) {                                  \
+    int i = 0;                                                                         \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, fn(wasm_v128_load(x + i)));      \
+    for (; i < n; i++) y[i] = wasm_f32x4_extract_lane(fn(wasm_f32x4_splat(x[i])), 0);  \
+  }
+
+MAP(exp_f32, exp4)
+MAP(erf_f32, erf4)
+
+/*
+ * Binary float32 ops with tfjs' trailing broadcast: y[i] = a[i] OP b[i % bn] for i < n (or
+ * b[i % bn] OP a[i] when small_left), where bn divides n: bn == n is elementwise, bn == 1 a
+ * scalar, otherwise b is a row repeated along a's leading dims. Each result is one IEEE add,
+ * subtract, multiply or divide, so it equals any other correctly rounded float32 result.
+ */
+#define BINARY(name, VOP, SOP)                                                                      \
+  static void name(const float *a, const float *b, float *y, int n, int bn, int small_left) {       \
+    if (bn == 1) {                                                                                  \
+      const float s = b[0];                                                                         \
+      const v128_t sv = wasm_f32x4_splat(s);                                                        \
+      int i = 0;                                                                                    \
+      if (small_left) {                                                                             \
+        for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, VOP(sv, wasm_v128_load(a + i)));          \
+        for (; i < n; i++) y[i] = SOP(s, a[i]);                                                     \
+      } else {                                                                                      \
+        for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, VOP(wasm_v128_load(a + i), sv));          \
+        for (; i < n; i++) y[i] = SOP(a[i], s);                                                     \
+      }                                                                                             \
+      return;                                                                                       \
+    }                                                                                               \
+    for (int r = 0; r < n; r += bn) {                                                               \
+      const float *ar = a + r;                                                                      \
+      float *yr = y + r;                                                                            \
+      int i = 0;                                                                                    \
+      if (small_left) {                                                                             \
+        for (; i + 4 <= bn; i += 4) wasm_v128_store(yr + i, VOP(wasm_v128_load(b + i), wasm_v128_load(ar + i))); \
+        for (; i < bn; i++) yr[i] = SOP(b[i], ar[i]);                                               \
+      } else {                                                                                      \
+        for (; i + 4 <= bn; i += 4) wasm_v128_store(yr + i, VOP(wasm_v128_load(ar + i), wasm_v128_load(b + i))); \
+        for (; i < bn; i++) yr[i] = SOP(ar[i], b[i]);                                               \
+      }                                                                                             \
+    }                                                                                               \
+  }
+
+#define S_ADD(x, y) ((x) + (y))
+#define S_SUB(x, y) ((x) - (y))
+#define S_MUL(x, y) ((x) * (y))
+#define S_DIV(x, y) ((x) / (y))
+BINARY(add_loop, wasm_f32x4_add, S_ADD)
+BINARY(sub_loop, wasm_f32x4_sub, S_SUB)
+BINARY(mul_loop, wasm_f32x4_mul, S_MUL)
+BINARY(div_loop, wasm_f32x4_div, S_DIV)
+
+/* op: 0 add, 1 subtract, 2 multiply, 3 divide (tfjs RealDiv). */
+EXPORT void binary_f32(int op, const float *a, const float *b, float *y, int n, int bn, int small_left) {
+  if (op == 0) add_loop(a, b, y, n, bn, small_left);
+  else if (op == 1) sub_loop(a, b, y, n, bn, small_left);
+  else if (op == 2) mul_loop(a, b, y, n, bn, small_left);
+  else div_loop(a, b, y, n, bn, small_left);
+}
