@@ -8,7 +8,8 @@
  *   pretrain() block 64, batch 12, `--steps` (default 400) AdamW steps at lr 2e-3. The trained model
  *   is saved to `--cache` (default `os.tmpdir()/llmkit-moby-llama`) and reused by later runs;
  * - metric: validation perplexity = exp(mean cross-entropy) over the same fixed set of `--windows`
- *   (default 40) evenly spaced 64-token validation windows for every row;
+ *   (default 40) evenly spaced 64-token validation windows for every row, and the mean per-token
+ *   KL(p_f32 || p_quantized) on the same windows (llama.cpp's `perplexity --kl-divergence`);
  * - rows: f32; quantizeModel() RTN int8 / int4 / int3, GPTQ and AWQ 4-bit and 3-bit (group 128; calibration =
  *   16 random 64-token training windows; embeddings and lm_head stay f32, quantizeModel's default);
  *   and every GGUF type through exportGGUF(model, null, { type }) + loadGGUF(bytes) (every 2-D
@@ -18,6 +19,8 @@
  * weighted by element count), then a markdown table.
  *
  *   npx tsx --conditions=@llmkit/source packages/quantization/bench/perplexity.bench.ts [--steps 400] [--cache DIR] [--windows 40]
+ *     [--methods rtn-int4-g128,gguf-Q4_K,...] (only these rows, plus f32) [--calib 16] (calibration windows)
+ *     [--sequential block|none|layer] (quantizeModel capture mode) [--awq-loss block|layer] (AWQ search loss)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,8 +42,12 @@ const SEED = 1337;
 const BLOCK = 64;
 const BATCH = 12;
 const LR = 2e-3;
-const CALIB_WINDOWS = 16;
+const CALIB_WINDOWS = Number(arg('--calib') ?? 16);
 const EVAL_BATCH = 8;
+/** quantizeModel's capture mode for the calibrated rows (default 'block'). */
+const SEQUENTIAL = (arg('--sequential') ?? 'block') as 'none' | 'block' | 'layer';
+/** AWQ search loss (default 'block': llm-awq's module2inspect). */
+const AWQ_LOSS = (arg('--awq-loss') ?? 'block') as 'block' | 'layer';
 if (!Number.isInteger(steps) || steps <= 0) throw new Error(`--steps must be a positive integer, got ${arg('--steps')}`);
 if (!Number.isInteger(windows) || windows <= 0) throw new Error(`--windows must be a positive integer, got ${arg('--windows')}`);
 
@@ -142,8 +149,36 @@ function calibration(): number[][] {
   return rows;
 }
 
+/** Log-probabilities of the f32 model on every eval batch (the KL reference). */
+const f32LogProbs: tf.Tensor[] = [];
+
+/**
+ * Mean over evaluated tokens of KL(p_f32 || p_quantized) in nats (llama.cpp's `perplexity --kl-divergence`):
+ * a second-order measure of how far the quantized model's predictions move, which, unlike the perplexity
+ * change, cannot go below 0 by luck (a perturbation of an undertrained model can lower the loss).
+ */
+function klToF32(model: DecoderLM, record = false): number {
+  model.eval();
+  let sum = 0;
+  let count = 0;
+  for (let b = 0, i = 0; b < evalWindows.length; b += EVAL_BATCH, i++) {
+    const chunk = evalWindows.slice(b, b + EVAL_BATCH);
+    const logp = tf.tidy(() => tf.logSoftmax(model.forward(chunk.map((w) => w.slice(0, BLOCK)))));
+    if (record) {
+      f32LogProbs.push(logp);
+      continue;
+    }
+    const ref = f32LogProbs[i];
+    sum += tf.tidy(() => tf.sum(tf.mul(tf.exp(ref), tf.sub(ref, logp))).dataSync()[0]);
+    count += chunk.length * BLOCK;
+    logp.dispose();
+  }
+  return record ? 0 : sum / count;
+}
+
 interface Row {
   method: string;
+  kl: number;
   ppl: number;
   bitsPerWeight: number;
   seconds: number;
@@ -164,6 +199,7 @@ function emit(row: Row): void {
       peerValue: f32Ppl,
       ratio: row.ppl / f32Ppl,
       unit: 'perplexity',
+      klToF32: row.kl,
       bitsPerWeight: row.bitsPerWeight,
     }),
   );
@@ -177,7 +213,8 @@ console.error(
 {
   const model = await DecoderLM.fromPretrained(cacheDir);
   f32Ppl = perplexity(model);
-  emit({ method: 'f32', ppl: f32Ppl, bitsPerWeight: 32, seconds: 0 });
+  klToF32(model, true);
+  emit({ method: 'f32', ppl: f32Ppl, kl: 0, bitsPerWeight: 32, seconds: 0 });
   model.dispose();
 }
 
@@ -186,15 +223,20 @@ const CALIBRATED: { method: string; options: QuantizeModelOptions }[] = [
   { method: 'rtn-int4-g128', options: { method: 'rtn', bits: 4, groupSize: 128 } },
   { method: 'gptq-int4-g128', options: { method: 'gptq', bits: 4, groupSize: 128, calibration: calib } },
   { method: 'awq-int4-g128', options: { method: 'awq', bits: 4, groupSize: 128, calibration: calib } },
+  // Per-channel (one scale per output row, groupSize -1): the GPTQ paper's setting, where 4-bit RTN loses more.
+  { method: 'rtn-int4-per-channel', options: { method: 'rtn', bits: 4, groupSize: -1 } },
+  { method: 'gptq-int4-per-channel', options: { method: 'gptq', bits: 4, groupSize: -1, calibration: calib } },
+  { method: 'awq-int4-per-channel', options: { method: 'awq', bits: 4, groupSize: -1, calibration: calib } },
   // 3-bit rows: at 4 bits / group 128 this small model loses < 0.2 % perplexity, too little to rank the methods.
   { method: 'rtn-int3-g128', options: { method: 'rtn', bits: 3, groupSize: 128 } },
   { method: 'gptq-int3-g128', options: { method: 'gptq', bits: 3, groupSize: 128, calibration: calib } },
   { method: 'awq-int3-g128', options: { method: 'awq', bits: 3, groupSize: 128, calibration: calib } },
 ];
-for (const { method, options } of CALIBRATED) {
+const only = arg('--methods')?.split(',');
+for (const { method, options } of CALIBRATED.filter((c) => !only || only.includes(c.method))) {
   const model = await DecoderLM.fromPretrained(cacheDir);
   const t0 = performance.now();
-  const report = quantizeModel(model, options);
+  const report = quantizeModel(model, { sequential: SEQUENTIAL, awqLoss: AWQ_LOSS, ...options });
   let bits = 0;
   let count = 0;
   for (const r of report) {
@@ -203,12 +245,12 @@ for (const { method, options } of CALIBRATED) {
   }
   const seconds = (performance.now() - t0) / 1000;
   if (!report.length) throw new Error(`${method}: quantizeModel quantized no layer`);
-  emit({ method, ppl: perplexity(model), bitsPerWeight: bits / count, seconds });
+  emit({ method, ppl: perplexity(model), kl: klToF32(model), bitsPerWeight: bits / count, seconds });
   model.dispose();
 }
 
 const GGUF_TYPES: GgufExportType[] = ['Q8_0', 'Q5_1', 'Q5_0', 'Q4_1', 'Q4_0', 'Q6_K', 'Q5_K', 'Q4_K', 'Q3_K', 'Q2_K'];
-for (const type of GGUF_TYPES) {
+for (const type of GGUF_TYPES.filter((t) => !only || only.includes(`gguf-${t}`))) {
   const model = await DecoderLM.fromPretrained(cacheDir);
   const t0 = performance.now();
   const { bytes, tensors } = exportGGUF(model, null, { type });
@@ -225,17 +267,18 @@ for (const type of GGUF_TYPES) {
   }
   const loaded = loadGGUF(bytes);
   const seconds = (performance.now() - t0) / 1000;
-  emit({ method: `gguf-${type}`, ppl: perplexity(loaded), bitsPerWeight: bits / count, seconds });
+  emit({ method: `gguf-${type}`, ppl: perplexity(loaded), kl: klToF32(loaded), bitsPerWeight: bits / count, seconds });
   loaded.dispose();
 }
 
 const lines = [
   `Validation perplexity, char-level Llama on Moby Dick (${windows} windows of ${BLOCK}; f32 ${f32Ppl.toFixed(4)})`,
   '',
-  '| method | bits/weight | perplexity | ratio to f32 | quantize s (GGUF: export + load) |',
-  '| --- | ---: | ---: | ---: | ---: |',
+  '| method | bits/weight | perplexity | ratio to f32 | KL to f32 (nats/token) | quantize s (GGUF: export + load) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
-    (r) => `| ${r.method} | ${r.bitsPerWeight.toFixed(3)} | ${r.ppl.toFixed(4)} | ${(r.ppl / f32Ppl).toFixed(4)} | ${r.seconds.toFixed(1)} |`,
+    (r) =>
+      `| ${r.method} | ${r.bitsPerWeight.toFixed(3)} | ${r.ppl.toFixed(4)} | ${(r.ppl / f32Ppl).toFixed(4)} | ${r.kl.toExponential(3)} | ${r.seconds.toFixed(1)} |`,
   ),
 ];
 console.log(lines.join('\n'));

@@ -6,7 +6,16 @@
 import { Linear, Module, tf } from '@llmkit/core';
 import { InvalidArgumentError } from '@llmkit/core/errors';
 import { awqQuantizeWithScales, awqSearchScale } from './calibration/awq.js';
-import { captureLinearInputs, capturedTokens, namedLinears, stackCaptured, type CapturedInputs } from './calibration/capture.js';
+import {
+  captureLinearInputs,
+  captureModuleCalls,
+  capturedTokens,
+  namedLinears,
+  stackCaptured,
+  type CapturedCall,
+  type CapturedInputs,
+  type CapturedModuleCalls,
+} from './calibration/capture.js';
 import { GptqHessian, gptq } from './calibration/gptq.js';
 import { checkBits, checkGroupSize, rtnQuantize, type QuantizedMatrix } from './calibration/rtn.js';
 import { QuantizedLinear } from './quantized-linear.js';
@@ -56,6 +65,15 @@ export interface QuantizeModelOptions {
    * query/key projections (names containing q_, k_, query, key, Wqkv, qkv or c_attn).
    */
   awqClip?: boolean;
+  /**
+   * What AWQ's scale search minimises (llm-awq's `module2inspect`). 'block' (default): for layers
+   * sharing an input and a parent module (q/k/v in self-attention, gate/up in the MLP) the mean
+   * squared error of the parent's whole output (attention after softmax(QK^T)V and o_proj; the
+   * MLP after down_proj), re-running the parent on its recorded calibration calls with its
+   * recorded arguments (mask, positions); a lone layer (o_proj, down_proj) uses its own output.
+   * 'layer': always the concatenated outputs of the layers themselves.
+   */
+  awqLoss?: 'block' | 'layer';
   /** Runs the model on a batch of token ids; default `model.forward(inputIds)` (result disposed). */
   runModel?: (model: Module, inputIds: number[][]) => void;
   /** Called after each layer is replaced. */
@@ -82,6 +100,8 @@ export interface QuantizeLayerReport {
   loss: number | null;
   /** AWQ's chosen grid ratio (null for other methods). */
   ratio: number | null;
+  /** AWQ: the search loss at every grid ratio (see `awqLoss`; shared by the layers of one search), null for other methods. */
+  awqHistory: number[] | null;
   bitsPerWeight: number;
   /** Seconds spent quantizing this layer (AWQ: the shared scale search is split evenly over its layers). */
   seconds: number;
@@ -159,6 +179,36 @@ function outputMse(captured: CapturedInputs, w: Float64Array, wq: ArrayLike<numb
   return count ? total / count : Number.NaN;
 }
 
+/**
+ * llm-awq's `module2inspect` loss: with the candidate effective weights written into `layers`,
+ * re-run `parent` on every recorded call and return the mean squared difference to the recorded
+ * float outputs (`(org_out - out).float().pow(2).mean()`); the float weights are restored after.
+ */
+function blockLoss(parent: Module, calls: CapturedCall[], layers: Linear[]): (effs: Float64Array[]) => number {
+  const forward = (parent as unknown as { forward: (...a: unknown[]) => tf.Tensor }).forward;
+  return (effs) => {
+    const originals = layers.map((l) => tf.keep(l.weight.clone()));
+    try {
+      layers.forEach((l, i) => {
+        tf.tidy(() => l.weight.assign(tf.tensor2d(Float32Array.from(effs[i]), [l.outFeatures, l.inFeatures])));
+      });
+      let total = 0;
+      let count = 0;
+      for (const call of calls) {
+        const y = tf.tidy(() => forward.apply(parent, call.args));
+        const d = y.dataSync();
+        y.dispose();
+        for (let k = 0; k < d.length; k++) total += (d[k] - call.output[k]) ** 2;
+        count += d.length;
+      }
+      return total / count;
+    } finally {
+      layers.forEach((l, i) => l.weight.assign(originals[i]));
+      for (const t of originals) t.dispose();
+    }
+  };
+}
+
 /** The GPTQ Hessian of a layer from its captured inputs (each call is one `add_batch`). */
 function hessianOf(captured: CapturedInputs): GptqHessian {
   const h = new GptqHessian(captured.inFeatures);
@@ -177,7 +227,8 @@ function hessianOf(captured: CapturedInputs): GptqHessian {
  * the layers being quantized are recorded ({@link captureLinearInputs}); each layer is then
  * quantized with round-to-nearest (GPTQ's quantizer, group-wise), GPTQ (Hessian from its
  * inputs) or AWQ (scale search on its inputs; layers reading the same input tensor, such as
- * q/k/v or gate/up, share one scale as in llm-awq; then the per-group weight clipping search
+ * q/k/v or gate/up, share one scale as in llm-awq, chosen on the error of their parent block's
+ * whole output (`awqLoss`); then the per-group weight clipping search
  * runs on every layer but query/key projections; the scale is kept as the
  * {@link QuantizedLinear}'s input scale), replaced by a {@link QuantizedLinear} in its parent
  * module, and its float weights are disposed. Embeddings are never touched and `lm_head` is
@@ -266,105 +317,127 @@ export function quantizeModel(model: Module, options: QuantizeModelOptions): Qua
   const report: QuantizeLayerReport[] = [];
   try {
     for (const group of groups) {
+      // AWQ 'block' loss: the parent modules of the group's layers are recorded too
+      const parents = new Map<string, Module>();
+      if (method === 'awq' && (options.awqLoss ?? 'block') === 'block') {
+        for (const name of group) {
+          const slot = findSlot(model, layerByName.get(name)!);
+          if (slot && slot.parent !== model) parents.set(name, slot.parent);
+        }
+      }
+      let moduleCalls: CapturedModuleCalls | null = null;
+      const runAll = () => {
+        for (const ids of calibration!) runModel(model, [ids]);
+      };
       const captured = calibration
         ? captureLinearInputs(model, group, () => {
-            for (const ids of calibration) runModel(model, [ids]);
+            if (parents.size) moduleCalls = captureModuleCalls([...parents.values()], runAll);
+            else runAll();
           })
         : null;
-      // AWQ: layers fed by the same input tensors share a scale search
-      const units: string[][] = [];
-      if (method === 'awq' && captured) {
-        const byInput = new Map<string, string[]>();
-        for (const name of group) {
-          const key = captured.get(name)!.batches.map((b) => b.tensorId).join(',');
-          const list = byInput.get(key);
-          if (list) list.push(name);
-          else byInput.set(key, [name]);
-        }
-        units.push(...byInput.values());
-      } else units.push(...group.map((n) => [n]));
-
-      for (const unit of units) {
-        const t0 = performance.now();
-        const layers = unit.map((name) => layerByName.get(name)!);
-        const weights = layers.map(weightOf);
-        const cols = layers[0].inFeatures;
-        const g = groupSize === -1 || groupSize >= cols ? -1 : groupSize;
-        let results: Array<QuantizedMatrix & { inputScale?: Float64Array; loss?: number; ratio?: number }>;
-        if (method === 'rtn') {
-          results = layers.map((l, i) => rtnQuantize(weights[i], [l.outFeatures, cols], { bits, groupSize: g, sym: options.sym ?? false }));
-        } else if (method === 'gptq') {
-          results = layers.map((l, i) =>
-            gptq(weights[i], [l.outFeatures, cols], hessianOf(captured!.get(unit[i])!), {
-              bits,
-              groupSize: g,
-              actOrder: options.actOrder ?? false,
-              sym: options.sym ?? false,
-              percdamp: options.percdamp ?? 0.01,
-              blocksize: options.blocksize ?? 128,
-            }),
-          );
-        } else {
-          if (g !== -1 && cols % g !== 0) {
-            throw new InvalidArgumentError(`quantizeModel: AWQ needs groupSize to divide inFeatures; ${unit[0]} has ${cols} inputs and groupSize is ${g}.`);
+      try {
+        // AWQ: layers fed by the same input tensors share a scale search
+        const units: string[][] = [];
+        if (method === 'awq' && captured) {
+          const byInput = new Map<string, string[]>();
+          for (const name of group) {
+            const key = captured.get(name)!.batches.map((b) => b.tensorId).join(',');
+            const list = byInput.get(key);
+            if (list) list.push(name);
+            else byInput.set(key, [name]);
           }
-          const c0 = captured!.get(unit[0])!;
-          const x = stackCaptured(c0);
-          const search = awqSearchScale(
-            layers.map((l, i) => ({ weight: weights[i], shape: [l.outFeatures, cols] as const })),
-            x,
-            [capturedTokens(c0), cols],
-            { bits, groupSize: g, nGrid: options.nGrid ?? 20 },
-          );
-          const clipInput = { x, shape: [capturedTokens(c0), cols] as const };
-          results = layers.map((l, i) => {
-            const clip = (options.awqClip ?? true) && !awqSkipsClip(unit[i]);
-            return {
-              ...awqQuantizeWithScales(weights[i], [l.outFeatures, cols], search.scales, {
+          units.push(...byInput.values());
+        } else units.push(...group.map((n) => [n]));
+
+        for (const unit of units) {
+          const t0 = performance.now();
+          const layers = unit.map((name) => layerByName.get(name)!);
+          const weights = layers.map(weightOf);
+          const cols = layers[0].inFeatures;
+          const g = groupSize === -1 || groupSize >= cols ? -1 : groupSize;
+          let results: Array<QuantizedMatrix & { inputScale?: Float64Array; loss?: number; ratio?: number; history?: number[] }>;
+          if (method === 'rtn') {
+            results = layers.map((l, i) => rtnQuantize(weights[i], [l.outFeatures, cols], { bits, groupSize: g, sym: options.sym ?? false }));
+          } else if (method === 'gptq') {
+            results = layers.map((l, i) =>
+              gptq(weights[i], [l.outFeatures, cols], hessianOf(captured!.get(unit[i])!), {
                 bits,
                 groupSize: g,
-                ...(clip ? { clipInput } : {}),
+                actOrder: options.actOrder ?? false,
+                sym: options.sym ?? false,
+                percdamp: options.percdamp ?? 0.01,
+                blocksize: options.blocksize ?? 128,
               }),
-              ratio: search.ratio,
+            );
+          } else {
+            if (g !== -1 && cols % g !== 0) {
+              throw new InvalidArgumentError(`quantizeModel: AWQ needs groupSize to divide inFeatures; ${unit[0]} has ${cols} inputs and groupSize is ${g}.`);
+            }
+            const c0 = captured!.get(unit[0])!;
+            const x = stackCaptured(c0);
+            const parent = unit.length > 1 ? parents.get(unit[0]) : undefined;
+            const calls = parent && unit.every((n) => parents.get(n) === parent) ? (moduleCalls as CapturedModuleCalls | null)?.calls.get(parent) : undefined;
+            const lossFn = calls && calls.length ? blockLoss(parent!, calls, layers) : undefined;
+            const search = awqSearchScale(
+              layers.map((l, i) => ({ weight: weights[i], shape: [l.outFeatures, cols] as const })),
+              x,
+              [capturedTokens(c0), cols],
+              { bits, groupSize: g, nGrid: options.nGrid ?? 20, ...(lossFn ? { lossFn } : {}) },
+            );
+            const clipInput = { x, shape: [capturedTokens(c0), cols] as const };
+            results = layers.map((l, i) => {
+              const clip = (options.awqClip ?? true) && !awqSkipsClip(unit[i]);
+              return {
+                ...awqQuantizeWithScales(weights[i], [l.outFeatures, cols], search.scales, {
+                  bits,
+                  groupSize: g,
+                  ...(clip ? { clipInput } : {}),
+                }),
+                ratio: search.ratio,
+                history: search.history,
+              };
+            });
+          }
+          const seconds = (performance.now() - t0) / 1000 / unit.length;
+          unit.forEach((name, i) => {
+            const layer = layers[i];
+            const q = QuantizedLinear.fromQuantized(layer, results[i], method);
+            q.training = layer.training;
+            const eff = q.effectiveWeight();
+            const w = weights[i];
+            let se = 0;
+            let maxAbs = 0;
+            for (let k = 0; k < w.length; k++) {
+              const e = Math.abs(w[k] - eff[k]);
+              se += e * e;
+              if (e > maxAbs) maxAbs = e;
+            }
+            const cap = captured?.get(name);
+            const entry: QuantizeLayerReport = {
+              name,
+              method,
+              bits,
+              groupSize: g,
+              inFeatures: layer.inFeatures,
+              outFeatures: layer.outFeatures,
+              mse: se / w.length,
+              maxAbs,
+              outputMse: cap ? outputMse(cap, w, eff, layer.outFeatures) : null,
+              loss: results[i].loss ?? null,
+              ratio: results[i].ratio ?? null,
+              awqHistory: results[i].history ?? null,
+              bitsPerWeight: q.bitsPerWeight,
+              seconds,
             };
+            replaceModule(model, name, layer, q);
+            const stillUsed = new Set(model.parameters());
+            for (const p of [layer.weight, layer.bias]) if (p && !stillUsed.has(p)) p.dispose();
+            report.push(entry);
+            options.onLayer?.(entry);
           });
         }
-        const seconds = (performance.now() - t0) / 1000 / unit.length;
-        unit.forEach((name, i) => {
-          const layer = layers[i];
-          const q = QuantizedLinear.fromQuantized(layer, results[i], method);
-          q.training = layer.training;
-          const eff = q.effectiveWeight();
-          const w = weights[i];
-          let se = 0;
-          let maxAbs = 0;
-          for (let k = 0; k < w.length; k++) {
-            const e = Math.abs(w[k] - eff[k]);
-            se += e * e;
-            if (e > maxAbs) maxAbs = e;
-          }
-          const cap = captured?.get(name);
-          const entry: QuantizeLayerReport = {
-            name,
-            method,
-            bits,
-            groupSize: g,
-            inFeatures: layer.inFeatures,
-            outFeatures: layer.outFeatures,
-            mse: se / w.length,
-            maxAbs,
-            outputMse: cap ? outputMse(cap, w, eff, layer.outFeatures) : null,
-            loss: results[i].loss ?? null,
-            ratio: results[i].ratio ?? null,
-            bitsPerWeight: q.bitsPerWeight,
-            seconds,
-          };
-          replaceModule(model, name, layer, q);
-          const stillUsed = new Set(model.parameters());
-          for (const p of [layer.weight, layer.bias]) if (p && !stillUsed.has(p)) p.dispose();
-          report.push(entry);
-          options.onLayer?.(entry);
-        });
+      } finally {
+        (moduleCalls as CapturedModuleCalls | null)?.dispose();
       }
     }
   } finally {

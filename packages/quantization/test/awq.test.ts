@@ -157,6 +157,54 @@ describe('awq vs llm-awq _search_module_scale (torch transcription, float64)', (
     expect(qa.inputScale.length).toBe(cols);
   });
 
+  it('lossFn replaces the inspected loss: it receives the effective weights and scales of every grid ratio', () => {
+    const layer = { weight: W, shape: [rows, cols] as const };
+    const seen: number[] = [];
+    // the default loss recomputed through the hook gives the same search
+    const viaHook = awqSearchScale([layer], X, [n, cols], {
+      groupSize: 32,
+      lossFn: (effs, s) => {
+        seen.push(s.length);
+        expect(effs).toHaveLength(1);
+        return meanSqOutErr(effs[0]);
+      },
+    });
+    const plain = awqSearchScale([layer], X, [n, cols], { groupSize: 32 });
+    expect(seen).toEqual(new Array(20).fill(cols));
+    expectClose(viaHook.history, plain.history, { rtol: 1e-12 });
+    expect(viaHook.ratio).toBe(plain.ratio);
+    // a loss that prefers large ratios moves the choice: 1 - ratio is smallest at the last grid point 0.95
+    let i = 0;
+    expect(awqSearchScale([layer], X, [n, cols], { groupSize: 32, lossFn: () => 1 - i++ / 20 }).ratio).toBe(0.95);
+    expect(() => awqSearchScale([layer], X, [n, cols], { lossFn: () => Number.NaN })).toThrow(InvalidArgumentError);
+  });
+
+  it('more tokens than columns: the X^T X form of the output error equals the direct sum', () => {
+    // first 32 input columns of W and X: 128 tokens > 32 columns, so the default loss uses the Gram matrix
+    const c = 32;
+    const w = new Float64Array(rows * c);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < c; j++) w[r * c + j] = W[r * cols + j];
+    const x = new Float64Array(n * c);
+    for (let t = 0; t < n; t++) for (let j = 0; j < c; j++) x[t * c + j] = X[t * cols + j];
+    const direct = (eff: Float64Array) => {
+      let total = 0;
+      for (let t = 0; t < n; t++) {
+        for (let r = 0; r < rows; r++) {
+          let d = 0;
+          for (let j = 0; j < c; j++) d += x[t * c + j] * (w[r * c + j] - eff[r * c + j]);
+          total += d * d;
+        }
+      }
+      return total / (n * rows);
+    };
+    const layer = { weight: w, shape: [rows, c] as const };
+    const viaGram = awqSearchScale([layer], x, [n, c], { groupSize: 16 });
+    const viaDirect = awqSearchScale([layer], x, [n, c], { groupSize: 16, lossFn: (effs) => direct(effs[0]) });
+    expectClose(viaGram.history, viaDirect.history, { rtol: 1e-10 });
+    const r = awq(w, [rows, c], x, [n, c], { groupSize: 16 });
+    expectClose(r.finalError, direct(r.effective), { rtol: 1e-10 });
+  });
+
   it('validates its inputs', () => {
     expect(() => awq(W, [rows, cols], X, [n, cols - 1])).toThrow(ShapeMismatchError);
     expect(() => awqSearchScale([], X, [n, cols])).toThrow(InvalidArgumentError);

@@ -123,6 +123,14 @@ export interface WeightInput {
 export interface AwqOptions extends AwqQuantizeOptions {
   /** Grid points for the ratio in [0, 1) (default 20, ratios 0, 0.05, ..., 0.95). */
   nGrid?: number;
+  /**
+   * llm-awq's `module2inspect` loss: given the candidate effective weights
+   * `pseudo_quantize(W diag(s)) diag(s)^-1` of every layer (same order as `layers`), return the
+   * loss of the inspected block (e.g. the mean squared error of the whole self-attention or MLP
+   * output against the float block's output). Default: the mean squared error of the layers'
+   * own outputs on `x` (llm-awq's loss when the inspected module is the linear layer itself).
+   */
+  lossFn?: (effectiveWeights: Float64Array[], scales: Float64Array) => number;
 }
 
 /** Result of {@link awqSearchScale}. */
@@ -137,8 +145,38 @@ export interface AwqSearchResult {
   history: number[];
 }
 
-/** Mean over tokens and output rows of `(X W^T - X Wq^T)^2` for every layer of a group together. */
-function outputError(x: ArrayLike<number>, n: number, cols: number, layers: WeightInput[], effs: Float64Array[]): number {
+/**
+ * `X^T X` ([cols, cols], float64) of `[n, cols]` activations, when it makes {@link outputError}
+ * cheaper (more tokens than columns), else null.
+ */
+function gramOf(x: ArrayLike<number>, n: number, cols: number): Float64Array | null {
+  if (n <= cols) return null;
+  const g = new Float64Array(cols * cols);
+  for (let t = 0; t < n; t++) {
+    const base = t * cols;
+    for (let a = 0; a < cols; a++) {
+      const xa = x[base + a];
+      if (xa === 0) continue;
+      const row = a * cols;
+      for (let b = a; b < cols; b++) g[row + b] += xa * x[base + b];
+    }
+  }
+  for (let a = 0; a < cols; a++) for (let b = 0; b < a; b++) g[a * cols + b] = g[b * cols + a];
+  return g;
+}
+
+/**
+ * Mean over tokens and output rows of `(X W^T - X Wq^T)^2` for every layer of a group together;
+ * with the Gram matrix `G = X^T X` the same sum is `sum_r d_r^T G d_r` (`d_r = W_r - Wq_r`).
+ */
+function outputError(
+  x: ArrayLike<number>,
+  n: number,
+  cols: number,
+  layers: WeightInput[],
+  effs: Float64Array[],
+  gram: Float64Array | null = null,
+): number {
   let total = 0;
   let count = 0;
   const d = new Float64Array(cols);
@@ -147,6 +185,17 @@ function outputError(x: ArrayLike<number>, n: number, cols: number, layers: Weig
     const eff = effs[li];
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) d[c] = layer.weight[r * cols + c] - eff[r * cols + c];
+      if (gram) {
+        for (let a = 0; a < cols; a++) {
+          const da = d[a];
+          if (da === 0) continue;
+          let s = 0;
+          const row = a * cols;
+          for (let b = 0; b < cols; b++) s += gram[row + b] * d[b];
+          total += da * s;
+        }
+        continue;
+      }
       for (let t = 0; t < n; t++) {
         let s = 0;
         const base = t * cols;
@@ -175,8 +224,10 @@ function checkLayers(layers: WeightInput[], cols: number, what: string): void {
  * llm-awq's `_search_module_scale` for linear layers that read the same input `x` (e.g.
  * q/k/v or gate/up projections): for `ratio = i / nGrid`, `s = clamp(mean|x|^ratio, 1e-4)`,
  * `s /= sqrt(max s * min s)`, every weight becomes `pseudo_quantize(W diag(s)) diag(s)^-1`,
- * and the mean squared error of the layers' outputs (all layers' outputs together, the
- * "module to inspect") is measured; the first strict minimum wins.
+ * and the loss is measured; the first strict minimum wins. The loss is `options.lossFn` when
+ * given (llm-awq's `module2inspect`: e.g. `quantizeModel` re-runs the whole self-attention
+ * or MLP block on its recorded inputs), else the mean squared error of the layers' own outputs
+ * on `x` (all layers' outputs together; llm-awq's loss when the inspected module is the layer).
  *
  * @param x `[tokens, cols]` calibration inputs of the layers
  * @throws {InvalidArgumentError} / {ShapeMismatchError} for inconsistent inputs.
@@ -197,6 +248,7 @@ export function awqSearchScale(
     throw new InvalidArgumentError(`awqSearchScale: nGrid must be a positive integer, got ${nGrid}; llm-awq uses 20.`);
   }
   const xMax = activationScale(x, xShape);
+  const gram = options.lossFn ? null : gramOf(x, n, cols);
   let bestError = Infinity;
   let bestRatio = -1;
   let bestScales: Float64Array | null = null;
@@ -205,8 +257,11 @@ export function awqSearchScale(
     const ratio = (i * 1) / nGrid;
     const s = scalesForRatio(xMax, ratio);
     const effs = layers.map((l) => effectiveWeight(l, s, options));
-    const loss = outputError(x, n, cols, layers, effs);
+    const loss = options.lossFn ? options.lossFn(effs, s) : outputError(x, n, cols, layers, effs, gram);
     history.push(loss);
+    if (Number.isNaN(loss)) {
+      throw new InvalidArgumentError(`awqSearchScale: the loss at ratio ${ratio} is NaN; lossFn must return a number.`);
+    }
     if (loss < bestError) {
       bestError = loss;
       bestRatio = ratio;
@@ -450,6 +505,6 @@ export function awq(
     ...(options.groupSize !== undefined ? { groupSize: options.groupSize } : {}),
     ...(clip ? { clipInput: { x, shape: xShape }, ...(typeof clip === 'object' ? { clip } : {}) } : {}),
   });
-  const finalError = outputError(x, xShape[0], shape[1], [{ weight, shape }], [q.effective]);
+  const finalError = outputError(x, xShape[0], shape[1], [{ weight, shape }], [q.effective], gramOf(x, xShape[0], shape[1]));
   return { ...q, ratio: search.ratio, error: search.error, rtnError: search.history[0], finalError, history: search.history };
 }

@@ -101,3 +101,83 @@ export function captureLinearInputs(model: Module, names: string[], run: () => v
   }
   return out;
 }
+
+/** One recorded call of a module: its arguments (tensors cloned and kept) and its float output. */
+export interface CapturedCall {
+  /** The call's arguments; tensors (also inside plain option objects) are kept clones. */
+  args: unknown[];
+  /** The output values, row-major. */
+  output: Float32Array;
+}
+
+function keepClone(value: unknown, kept: tf.Tensor[]): unknown {
+  if (value instanceof tf.Tensor) {
+    const c = tf.keep(value.clone());
+    kept.push(c);
+    return c;
+  }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = keepClone(v, kept);
+    return out;
+  }
+  return value;
+}
+
+/** Recorded calls of modules ({@link captureModuleCalls}); `dispose()` frees the kept argument tensors. */
+export interface CapturedModuleCalls {
+  calls: Map<Module, CapturedCall[]>;
+  dispose(): void;
+}
+
+/**
+ * Run `run()` with recording wrappers on `modules` (any `Module` with a `forward` returning one
+ * tensor) and return every call's arguments and output, so that a module can be re-run on the
+ * same inputs later (llm-awq's `module2inspect` with its `kwargs`). Calls whose output is not a
+ * single tensor, or that receive a key-value cache, are not recorded.
+ *
+ * @example
+ * const rec = captureModuleCalls([mlp], () => lm.forward([ids]).dispose());
+ * const y = mlp.forward(...(rec.calls.get(mlp)![0].args as [tf.Tensor])); // same as the recorded output
+ * rec.dispose();
+ */
+export function captureModuleCalls(modules: Module[], run: () => void): CapturedModuleCalls {
+  const calls = new Map<Module, CapturedCall[]>();
+  const kept: tf.Tensor[] = [];
+  const restore: Array<() => void> = [];
+  try {
+    for (const module of new Set(modules)) {
+      const list: CapturedCall[] = [];
+      calls.set(module, list);
+      const own = Object.getOwnPropertyDescriptor(module, 'forward');
+      const previous = (module as unknown as { forward: (...a: unknown[]) => unknown }).forward;
+      if (typeof previous !== 'function') continue;
+      const wrapped = function (this: Module, ...args: unknown[]): unknown {
+        const out = previous.apply(this, args);
+        const hasCache = args.some((a) => a && typeof a === 'object' && !(a instanceof tf.Tensor) && (a as { cache?: unknown }).cache !== undefined);
+        if (out instanceof tf.Tensor && !hasCache) {
+          list.push({ args: args.map((a) => keepClone(a, kept)), output: Float32Array.from(out.dataSync() as Float32Array) });
+        }
+        return out;
+      };
+      Object.defineProperty(module, 'forward', { value: wrapped, configurable: true, writable: true, enumerable: false });
+      restore.push(() => {
+        if (own) Object.defineProperty(module, 'forward', own);
+        else delete (module as { forward?: unknown }).forward;
+      });
+    }
+    run();
+  } catch (e) {
+    for (const t of kept) t.dispose();
+    throw e;
+  } finally {
+    for (const undo of restore.reverse()) undo();
+  }
+  return {
+    calls,
+    dispose: () => {
+      for (const t of kept) t.dispose();
+      kept.length = 0;
+    },
+  };
+}
