@@ -29,6 +29,31 @@ export const countE = (s: string) => (s.match(/e/gi) ?? []).length;
 /** The preferred property measured in generations: the completion has no "e" at all. */
 export const hasNoE = (s: string) => countE(s) === 0;
 
+/** A generated preference: the reward that ranks samples, and the property measured in generations. */
+export interface Preference {
+  /** Rejection-sampling reward of a completion (higher is better). */
+  reward(prompt: string, completion: string): number;
+  /** The preferred property whose rate is measured before and after alignment. */
+  property(prompt: string, completion: string): boolean;
+  /** The per-completion score averaged in the table ("mean ... before / after"). */
+  score(prompt: string, completion: string): number;
+  /** Smallest best-minus-worst reward gap that makes a pair. */
+  minScoreGap: number;
+  /** Table labels: the property rate and the mean score. */
+  propertyLabel: string;
+  scoreLabel: string;
+}
+
+/** Prefer completions with fewer letter "e"; property: no "e" at all. */
+export const FEWER_E: Preference = {
+  reward: (_p, c) => -countE(c),
+  property: (_p, c) => hasNoE(c),
+  score: (_p, c) => countE(c),
+  minScoreGap: 2,
+  propertyLabel: 'no-"e" rate',
+  scoreLabel: 'mean "e"',
+};
+
 export interface DemoSettings {
   prompts: number;
   promptChars: number;
@@ -54,6 +79,7 @@ export interface DemoData {
   baseMeanE: number;
   /** A few base-model completions of the first evaluation prompts. */
   baseExamples: string[];
+  preference: Preference;
 }
 
 function promptsFrom(text: string, count: number, chars: number, seed: number): string[] {
@@ -70,17 +96,25 @@ function promptsFrom(text: string, count: number, chars: number, seed: number): 
 }
 
 /** Property rate and mean "e" count over n samples of each prompt. */
-export async function propertyRate(model: DecoderLM, tokenizer: DemoData['tokenizer'], prompts: string[], s: DemoSettings, seed: number) {
+export async function propertyRate(
+  model: DecoderLM,
+  tokenizer: DemoData['tokenizer'],
+  prompts: string[],
+  s: DemoSettings,
+  seed: number,
+  preference: Preference = FEWER_E,
+) {
   const completions = await sampleCompletions(model, prompts.map((p) => Array.from(tokenizer.encode(p))), {
     n: s.n,
     maxNewTokens: s.maxNewTokens,
     seed,
     progress: false,
   });
-  const texts = completions.flat().map((ids) => tokenizer.decode(ids));
+  const pairs = completions.flatMap((cs, i) => cs.map((ids) => [prompts[i]!, tokenizer.decode(ids)] as const));
+  const texts = pairs.map(([, t]) => t);
   return {
-    rate: texts.filter(hasNoE).length / texts.length,
-    meanE: texts.reduce((a, t) => a + countE(t), 0) / texts.length,
+    rate: pairs.filter(([p, t]) => preference.property(p, t)).length / pairs.length,
+    meanE: pairs.reduce((a, [p, t]) => a + preference.score(p, t), 0) / pairs.length,
     texts,
     completions,
   };
@@ -111,11 +145,25 @@ export function sequenceKl(policy: DecoderLM, reference: ReferenceModel, prompts
 }
 
 /** Build the preference data from the base model by rejection sampling. */
-export async function buildDemoData(s: DemoSettings): Promise<DemoData> {
-  const { model, tokenizer, text, dir } = await mobyDickModel();
-  const prompts = promptsFrom(text, s.prompts + s.evalPrompts, s.promptChars, s.seed);
-  const trainPrompts = prompts.slice(0, s.prompts);
-  const evalPrompts = prompts.slice(s.prompts);
+export async function buildDemoData(
+  s: DemoSettings,
+  start: { dir?: string; prompts?: { train: string[]; eval: string[] }; preference?: Preference } = {},
+): Promise<DemoData> {
+  // `start.dir`: align that model (for example the SFT model of the bench's --from-sft) instead of the pretrained one;
+  // `start.prompts` / `start.preference`: other prompts and preference than Moby Dick passages / fewer "e".
+  const preference = start.preference ?? FEWER_E;
+  const moby = await mobyDickModel();
+  const { tokenizer, text } = moby;
+  let model = moby.model;
+  let dir = moby.dir;
+  if (start.dir) {
+    model.dispose();
+    model = await DecoderLM.fromPretrained(start.dir);
+    dir = start.dir;
+  }
+  const prompts = start.prompts ? [] : promptsFrom(text, s.prompts + s.evalPrompts, s.promptChars, s.seed);
+  const trainPrompts = start.prompts?.train ?? prompts.slice(0, s.prompts);
+  const evalPrompts = start.prompts?.eval ?? prompts.slice(s.prompts);
   const { pairs } = await rejectionSample({
     model,
     tokenizer,
@@ -123,14 +171,14 @@ export async function buildDemoData(s: DemoSettings): Promise<DemoData> {
     n: s.n,
     maxNewTokens: s.maxNewTokens,
     seed: s.seed + 1,
-    reward: (_p, c) => -countE(c),
-    minScoreGap: 2,
+    reward: (p, c) => preference.reward(p, c),
+    minScoreGap: preference.minScoreGap,
     progress: false,
   });
   const cut = Math.floor(pairs.length * 0.8);
-  const base = await propertyRate(model, tokenizer, evalPrompts, s, s.seed + 2);
+  const base = await propertyRate(model, tokenizer, evalPrompts, s, s.seed + 2, preference);
   model.dispose();
-  return { dir, tokenizer, trainPairs: pairs.slice(0, cut), heldOutPairs: pairs.slice(cut), evalPrompts, baseRate: base.rate, baseMeanE: base.meanE, baseExamples: base.texts.slice(0, 4) };
+  return { dir, tokenizer, trainPairs: pairs.slice(0, cut), heldOutPairs: pairs.slice(cut), evalPrompts, baseRate: base.rate, baseMeanE: base.meanE, baseExamples: base.texts.slice(0, 4), preference };
 }
 
 export interface DemoRow {
@@ -183,7 +231,7 @@ export async function runMethod(
     rewardAccuracy = trainer.evaluate(heldOut).rewardAccuracy;
   }
   policy.eval();
-  const after = await propertyRate(policy, data.tokenizer, data.evalPrompts, s, s.seed + 2);
+  const after = await propertyRate(policy, data.tokenizer, data.evalPrompts, s, s.seed + 2, data.preference);
   const kl = sequenceKl(policy, reference, data.evalPrompts.map((p) => Array.from(data.tokenizer.encode(p))), after.completions);
   const before = { rate: data.baseRate, meanE: data.baseMeanE };
   policy.dispose();
@@ -203,8 +251,8 @@ export async function runMethod(
   };
 }
 
-export function formatTable(rows: DemoRow[]): string {
-  const head = '| method | train pairs | held-out pairs | reward accuracy | no-"e" rate before | after | mean "e" before | after | KL(policy‖ref) per sequence | seconds |';
+export function formatTable(rows: DemoRow[], preference: Preference = FEWER_E): string {
+  const head = `| method | train pairs | held-out pairs | reward accuracy | ${preference.propertyLabel} before | after | ${preference.scoreLabel} before | after | KL(policy‖ref) per sequence | seconds |`;
   const sep = '|---|---|---|---|---|---|---|---|---|---|';
   const body = rows.map(
     (r) =>

@@ -19,8 +19,8 @@
 import { spawnSync } from 'node:child_process';
 import { initBackend, tf } from '@llmkit/core';
 import { mobyDickModel } from '../../../tools/testing/moby-model.js';
-import { PLAIN_QA_TEMPLATE, SFTTrainer, applyLora, generateResponse } from '../src/index.js';
-import { skillData, type Skill } from '../test/fixtures/sft/skills.js';
+import { PLAIN_QA_TEMPLATE, SFTTrainer, applyLora } from '../src/index.js';
+import { skillData, skillExactMatch, type Skill } from '../test/fixtures/sft/skills.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
@@ -58,14 +58,7 @@ async function runMethod(method: Method): Promise<MethodResult> {
   const r = method === 'lora-r8' ? 8 : method === 'lora-r16' ? 16 : 0;
   const lora = r > 0 ? applyLora(model, { r, loraAlpha: 2 * r, targetModules: 'all-linear' }) : undefined;
   const trainable = model.trainableParameters().reduce((s, [, p]) => s + p.size, 0);
-  const exactMatch = async (): Promise<number> => {
-    let hits = 0;
-    for (const example of data.test) {
-      const answer = await generateResponse(model, example.prompt, { tokenizer, chatTemplate: PLAIN_QA_TEMPLATE, maxNewTokens: 10, stop: ['\n'] });
-      if (answer === example.answer) hits++;
-    }
-    return hits / data.test.length;
-  };
+  const exactMatch = (): Promise<number> => skillExactMatch(model, tokenizer, data.test);
   const emBefore = await exactMatch();
   let peakRssBytes = process.memoryUsage().rss;
   let peakTensorBytes = tf.memory().numBytes;

@@ -5,21 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '@llmkit/core';
 import { mobyDickModel } from '../../../tools/testing/moby-model.js';
-import { PLAIN_QA_TEMPLATE, SFTTrainer, generateResponse } from '../src/index.js';
-import { skillData } from './fixtures/sft/skills.js';
+import { PLAIN_QA_TEMPLATE, SFTTrainer } from '../src/index.js';
+import { skillData, skillExactMatch } from './fixtures/sft/skills.js';
 
 describe('SFT demonstration on the Moby Dick model', () => {
   it('teaches upper-casing: held-out exact match goes from ~0 to a clear value', { timeout: 300_000 }, async () => {
     const { model, tokenizer, text } = await mobyDickModel();
     const data = skillData(text, { skill: 'upper', trainWords: 600, testWords: 40, seed: 1 });
-    const exactMatch = async (): Promise<number> => {
-      let hits = 0;
-      for (const example of data.test) {
-        const answer = await generateResponse(model, example.prompt, { tokenizer, chatTemplate: PLAIN_QA_TEMPLATE, maxNewTokens: 10, stop: ['\n'] });
-        if (answer === example.answer) hits++;
-      }
-      return hits / data.test.length;
-    };
+    const exactMatch = (): Promise<number> => skillExactMatch(model, tokenizer, data.test);
     const before = await exactMatch();
     const trainer = new SFTTrainer({
       model,
