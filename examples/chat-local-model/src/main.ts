@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { ChatMessage } from '@llmkit/core';
 import { LocalLanguageModel } from '@llmkit/model';
-import { loadLocalModel } from './local-model.js';
+import { loadLocalModel } from '@llmkit/example-shared';
 
 export interface ChatOptions {
   /** Hugging Face model folder; default: the tiny Moby Dick Llama built under .cache/. */

@@ -21,7 +21,7 @@ import { createRng, InvalidArgumentError } from '@llmkit/core';
 import { DPOTrainer, loraReference, readPreferenceJsonl, tokenizePreference, type TokenizedPair, type PreferenceEvalResult } from '@llmkit/dpo';
 import { applyLora, saveAdapter } from '@llmkit/lora';
 import type { DecoderLM } from '@llmkit/model';
-import { loadLocalModel, mobyDickText } from './local-model.js';
+import { loadLocalModel, mobyDickText } from '@llmkit/example-shared';
 
 export interface DpoExampleOptions {
   modelDir?: string;

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createRng, InvalidArgumentError, type LanguageModel } from '@llmkit/core';
 import { loadTask, renderMarkdownReport, runTask, type Task, type TaskResult } from '@llmkit/eval';
 import { LocalLanguageModel, OpenAICompatibleModel } from '@llmkit/model';
-import { loadLocalModel, mobyDickText } from './local-model.js';
+import { loadLocalModel, mobyDickText } from '@llmkit/example-shared';
 
 export interface EvalHarnessOptions {
   modelDir?: string;

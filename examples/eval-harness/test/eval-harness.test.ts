@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DecoderLM, LocalLanguageModel, serve } from '@llmkit/model';
 import { mobyClozeTask, runEvalHarness } from '../src/main.js';
-import { loadLocalModel } from '../src/local-model.js';
+import { loadLocalModel } from '@llmkit/example-shared';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmkit-example-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

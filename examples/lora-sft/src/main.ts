@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createRng, InvalidArgumentError } from '@llmkit/core';
 import { applyLora, generateResponse, loadAdapter, readJsonl, SFTTrainer, toJsonl, type MessagesRecord } from '@llmkit/lora';
 import { DecoderLM } from '@llmkit/model';
-import { loadLocalModel, mobyDickText } from './local-model.js';
+import { loadLocalModel, mobyDickText } from '@llmkit/example-shared';
 
 export interface LoraSftOptions {
   modelDir?: string;

@@ -13,7 +13,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalLanguageModel, OpenAICompatibleModel, SseParser, serve, type ServerHandle } from '@llmkit/model';
-import { loadLocalModel } from './local-model.js';
+import { loadLocalModel } from '@llmkit/example-shared';
 
 export interface OpenAIServerOptions {
   modelDir?: string;

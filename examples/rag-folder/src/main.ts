@@ -31,7 +31,7 @@ import {
   VectorStoreRetriever,
   type RagAnswer,
 } from '@llmkit/rag';
-import { loadLocalModel } from './local-model.js';
+import { loadLocalModel } from '@llmkit/example-shared';
 
 export interface RagFolderOptions {
   dir?: string;

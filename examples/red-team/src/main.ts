@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type LanguageModel } from '@llmkit/core';
 import { LocalLanguageModel, OpenAICompatibleModel } from '@llmkit/model';
 import { addCanary, guard, PROBES, RedTeam, redTeamHtml, type RedTeamReport } from '@llmkit/security';
-import { loadLocalModel } from './local-model.js';
+import { loadLocalModel } from '@llmkit/example-shared';
 
 export interface RedTeamExampleOptions {
   baseUrl?: string;

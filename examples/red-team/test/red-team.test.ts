@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalLanguageModel, serve } from '@llmkit/model';
 import { runRedTeamExample } from '../src/main.js';
-import { loadLocalModel } from '../src/local-model.js';
+import { loadLocalModel } from '@llmkit/example-shared';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmkit-example-redteam-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
