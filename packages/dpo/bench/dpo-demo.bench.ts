@@ -109,7 +109,8 @@ async function main(): Promise<void> {
     const prompts = words.map((w) => `Q: upper ${w}\nA: `);
     // --preference correct: the verifiable reward above; default: fewer letter "e" in the answers (the issue's
     // "avoid a given word / letter" preference), applied to the SFT model's own answer format.
-    preference = process.argv.includes('correct') ? CORRECT_ANSWER : FEWER_E;
+    // Answers are short upper-case words, so a one-letter "e" gap already makes a pair.
+    preference = process.argv.includes('correct') ? CORRECT_ANSWER : { ...FEWER_E, minScoreGap: 1 };
     start = { dir: await sftModelDir(), prompts: { train: prompts.slice(0, SETTINGS.prompts), eval: prompts.slice(SETTINGS.prompts) }, preference };
     console.error(`# aligning the SFT model on its Q/A prompts: on-policy pairs ranked by ${preference === CORRECT_ANSWER ? 'a verifiable reward (the correct upper-cased word)' : 'fewer letter "e" in the answer'}`);
   }
