@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, initBackend, tf } from '@llmkit/core';
 import { DecoderLM } from '@llmkit/model';
 import { applyLora } from '@llmkit/lora';
-import { DPOTrainer, copyReference, loraReference, sequenceLogpsArray, type TokenizedPair } from '../src/index.js';
+import { DPOTrainer, copyReference, loraReference, sequenceLogpsArray } from '../src/index.js';
+import { syntheticPairs } from './synthetic-pairs.js';
 
 const CONFIG = {
   model_type: 'llama',
@@ -15,18 +16,7 @@ const CONFIG = {
   max_position_embeddings: 64,
 };
 
-function pairs(count: number, seed: number): TokenizedPair[] {
-  const rng = createRng(seed);
-  return Array.from({ length: count }, () => {
-    const prompt = Array.from({ length: 2 + rng.randint(0, 3) }, () => 5 + rng.randint(0, 6));
-    const seq = (token: number, n: number) => ({
-      inputIds: [...prompt, ...Array(n).fill(token)],
-      completionMask: [...prompt.map(() => 0), ...Array(n).fill(1)],
-      promptLength: prompt.length,
-    });
-    return { chosen: seq(3, 2 + rng.randint(0, 3)), rejected: seq(4, 2 + rng.randint(0, 3)) };
-  });
-}
+const pairs = syntheticPairs;
 
 beforeAll(async () => {
   await initBackend();

@@ -16,8 +16,8 @@ import {
   precomputeReferenceLogps,
   sequenceLogpsArray,
   type TokenizedKtoExample,
-  type TokenizedPair,
 } from '../src/index.js';
+import { syntheticPairs } from './synthetic-pairs.js';
 
 const CONFIG = {
   model_type: 'llama',
@@ -31,19 +31,7 @@ const CONFIG = {
 };
 const tiny = (seed = 0) => DecoderLM.fromConfig(CONFIG, { rng: createRng(seed) });
 
-/** Synthetic preference: completions of token 3 are chosen, of token 4 rejected (prompt lengths and completion lengths vary). */
-function pairs(count: number, seed: number): TokenizedPair[] {
-  const rng = createRng(seed);
-  return Array.from({ length: count }, () => {
-    const prompt = Array.from({ length: 2 + rng.randint(0, 3) }, () => 5 + rng.randint(0, 6));
-    const seq = (token: number, n: number) => ({
-      inputIds: [...prompt, ...Array(n).fill(token)],
-      completionMask: [...prompt.map(() => 0), ...Array(n).fill(1)],
-      promptLength: prompt.length,
-    });
-    return { chosen: seq(3, 2 + rng.randint(0, 3)), rejected: seq(4, 2 + rng.randint(0, 3)) };
-  });
-}
+const pairs = syntheticPairs;
 
 beforeAll(async () => {
   await initBackend();
