@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { llamaCppStatus } from '@llmkit/example-shared';
 import { parseArgs } from '../src/main.js';
 import { retrievalScores } from '../src/stages/rag.js';
 import { runQuickDemo, type QuickRun } from './quick-run.js';
@@ -74,6 +75,8 @@ describe('course demo --quick', () => {
     // 4-bit weights cost some perplexity but stay close to float on this model (within 10 %).
     const float = r.rows[0].perplexity;
     for (const row of r.rows.slice(1)) expect(row.perplexity).toBeLessThan(float * 1.1);
+    // Where node-llama-cpp's binaries are installed (linux x64 after npm ci), llama.cpp must have run.
+    if (llamaCppStatus().ok) expect(r.llamaCppAvailable, r.llamaCppNote).toBe(true);
     if (!r.llamaCppAvailable) {
       console.warn(`demo-quick: llama.cpp comparison not checked: ${r.llamaCppNote}`);
       return;

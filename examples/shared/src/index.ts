@@ -7,3 +7,4 @@ export {
   type LocalModelOptions,
   type TinyModelSettings,
 } from './local-model.js';
+export { LlamaCppUnavailableError, llamaCppStatus, runInLlamaCpp, type LlamaCppResult, type LlamaCppRun } from './llama-cpp.js';

@@ -59,9 +59,10 @@ interface ChildResult {
 function runLlamaCpp(dir: string, file: string, ids: number[], extra: { text?: string; generate?: number } = {}): ChildResult {
   const requestPath = join(dir, `${file}.request.json`);
   writeFileSync(requestPath, JSON.stringify({ model: join(dir, file), ids, ...extra }));
-  const run = spawnSync(process.execPath, [CHILD, requestPath], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  const outputPath = join(dir, `${file}.output.json`);
+  const run = spawnSync(process.execPath, [CHILD, requestPath, outputPath], { encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0) throw new Error(`llama.cpp child failed (status ${run.status}, signal ${run.signal}):\n${run.stderr.slice(-2000)}`);
-  return JSON.parse(run.stdout) as ChildResult;
+  return JSON.parse(readFileSync(outputPath, 'utf8')) as ChildResult;
 }
 
 /** Our log-softmax rows for `ids` (teacher forced), as plain arrays. */

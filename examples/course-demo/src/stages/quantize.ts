@@ -4,15 +4,13 @@
  * llama.cpp's block layouts) and run the files in llama.cpp itself (node-llama-cpp, in a child
  * process), comparing its next-token log-probabilities and greedy tokens with ours.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createProgress, createRng, tf } from '@llmkit/core';
 import { DecoderLM, evalLoss } from '@llmkit/model';
 import { exportGGUF, loadGGUF, quantizeModel, type GgufExportType } from '@llmkit/quantization';
 import { generateAll } from '@llmkit/sampling';
+import { LlamaCppUnavailableError, llamaCppStatus, runInLlamaCpp, type LlamaCppResult } from '@llmkit/example-shared';
 import type { DemoContext, StageDefinition } from '../context.js';
 import { corpusTokens, modelDir } from '../data/tokens.js';
 
@@ -54,27 +52,11 @@ export interface QuantizeResult {
   ggufFiles: string[];
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const CHILD = join(here, '..', 'llama-cpp-child.mjs');
 
 /** The validation loss every stage reports: the same seeded windows for every model. */
 export function fixedValLoss(ctx: DemoContext, model: DecoderLM, val: Int32Array): number {
   const m = ctx.settings.model;
   return evalLoss(model, val, { blockSize: m.blockSize, batchSize: 8, iters: ctx.settings.eval.valWindows, rng: createRng(4242) });
-}
-
-function llamaCppAvailable(): { ok: boolean; note: string } {
-  try {
-    const require = createRequire(import.meta.url);
-    const entry = require.resolve('node-llama-cpp');
-    // The prebuilt binaries live in @node-llama-cpp/linux-x64/bins (hoisted next to node-llama-cpp).
-    const bins = [join(dirname(entry), '..', '..', '@node-llama-cpp', 'linux-x64', 'bins'), join(dirname(entry), '..', 'node_modules', '@node-llama-cpp', 'linux-x64', 'bins')];
-    if (!bins.some((b) => existsSync(b))) throw new Error('no prebuilt binaries');
-    if (process.platform !== 'linux' || process.arch !== 'x64') return { ok: false, note: 'llama.cpp comparison skipped: node-llama-cpp prebuilt binaries are used for linux-x64 only here' };
-    return { ok: true, note: 'node-llama-cpp 3.21.1 (prebuilt llama.cpp, CPU, 1 thread, F32 KV cache)' };
-  } catch {
-    return { ok: false, note: 'llama.cpp comparison skipped: node-llama-cpp / @node-llama-cpp/linux-x64 is not installed' };
-  }
 }
 
 /** Full next-token log-softmax rows of `model` on `ids` [T, V]. */
@@ -164,7 +146,7 @@ export const quantizeStage: StageDefinition<QuantizeResult> = {
     bar.stop();
 
     // GGUF export, our loader, and llama.cpp.
-    const llama = llamaCppAvailable();
+    const llama = llamaCppStatus();
     ctx.log(`   ${llama.note}`);
     const compareIds = Array.from(val.subarray(0, q.compareTokens));
     const ggufFiles: string[] = [];
@@ -186,25 +168,26 @@ export const quantizeStage: StageDefinition<QuantizeResult> = {
       if (llama.ok) ggufRows.push({ row, emulated: loadGGUF(file, { emulateLlamaCpp: true }) });
     }
     if (llama.ok) {
-      const requestFile = join(dir, 'llama-cpp-request.json');
-      writeFileSync(requestFile, JSON.stringify({ runs: ggufFiles.map((model) => ({ model, ids: compareIds, generate: q.greedyTokens })) }));
       ctx.log(`   running ${ggufFiles.length} GGUF files in llama.cpp (child process) ...`);
-      const run = spawnSync(process.execPath, [CHILD, requestFile], { encoding: 'utf8', timeout: 240_000, maxBuffer: 256 << 20 });
-      if (run.status !== 0) {
+      let output: LlamaCppResult[] | null = null;
+      try {
+        output = runInLlamaCpp(ggufFiles.map((model) => ({ model, ids: compareIds, generate: q.greedyTokens, minProb: 0 })));
+      } catch (err) {
+        if (!(err instanceof LlamaCppUnavailableError)) throw err;
         llama.ok = false;
-        llama.note = `llama.cpp child process failed (status ${run.status}): ${(run.stderr || run.error?.message || '').slice(0, 400)}`;
+        llama.note = err.message.slice(0, 600);
         ctx.log(`   ${llama.note}`);
-      } else {
-        const output = JSON.parse(run.stdout) as { runs: Array<{ logprobs: Array<Array<[number, number]>>; greedy: number[] }> };
+      }
+      if (output) {
         const tokenizer = base.tokenizer!;
         for (const [i, { row, emulated }] of ggufRows.entries()) {
-          const theirs = output.runs[i]!;
-          const stats = compare(ourLogprobs(emulated, compareIds), theirs.logprobs, compareIds);
+          const theirs = output[i]!;
+          const stats = compare(ourLogprobs(emulated, compareIds), theirs.positions, compareIds);
           const ours = await ourGreedy(emulated, compareIds, q.greedyTokens);
           let match = 0;
-          while (match < ours.length && match < theirs.greedy.length && ours[match] === theirs.greedy[match]) match++;
-          row.llamaCpp = { ...stats, greedyMatch: match, greedyTokens: theirs.greedy.length, llamaCppGreedyText: tokenizer.decode(theirs.greedy), oursGreedyText: tokenizer.decode(ours) };
-          ctx.log(`   ${row.method}: llama.cpp vs llmkit |Δ log p| max ${stats.maxAbsDiff.toExponential(2)} mean ${stats.meanAbsDiff.toExponential(2)}, top-1 agreement ${(stats.top1Agreement * 100).toFixed(0)} %, greedy ${match}/${theirs.greedy.length} tokens equal`);
+          while (match < ours.length && match < theirs.greedy!.length && ours[match] === theirs.greedy![match]) match++;
+          row.llamaCpp = { ...stats, greedyMatch: match, greedyTokens: theirs.greedy!.length, llamaCppGreedyText: tokenizer.decode(theirs.greedy!), oursGreedyText: tokenizer.decode(ours) };
+          ctx.log(`   ${row.method}: llama.cpp vs llmkit |Δ log p| max ${stats.maxAbsDiff.toExponential(2)} mean ${stats.meanAbsDiff.toExponential(2)}, top-1 agreement ${(stats.top1Agreement * 100).toFixed(0)} %, greedy ${match}/${theirs.greedy!.length} tokens equal`);
         }
       }
     }

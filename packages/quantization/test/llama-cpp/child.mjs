@@ -1,9 +1,10 @@
 // Runs a GGUF file in llama.cpp through node-llama-cpp 3.21.1 and prints what the test compares.
 // A separate process because llama.cpp aborts its process on some errors (GGML_ASSERT).
-//   node child.mjs <request.json>
+//   node child.mjs <request.json> <output.json>
 // request: { model, ids: number[], text?: string, generate?: number, minProb?: number }
-// output (stdout, one JSON object): { tokens?: number[], positions: [[id, logprob], ...][], greedy?: number[] }
-import { readFileSync } from 'node:fs';
+// output (a file, one JSON object; not stdout: node-llama-cpp ends the process before an asynchronous
+// write to a pipe drains, and a large answer arrived empty): { tokens?: number[], positions: [[id, logprob], ...][], greedy?: number[] }
+import { readFileSync, writeFileSync } from 'node:fs';
 import { getLlama } from 'node-llama-cpp';
 
 const request = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -40,5 +41,5 @@ if (request.generate) {
     if (out.greedy.length >= request.generate) break;
   }
 }
-process.stdout.write(JSON.stringify(out));
+writeFileSync(process.argv[3], JSON.stringify(out));
 await llama.dispose();
