@@ -9,6 +9,8 @@
  * `.../alloc` is the plain call that allocates its result (a fresh 4 MiB Float32Array per
  * dequantize: page faults and GC that the C side does not pay), and `.../js` the TypeScript
  * reference implementation (`backend: 'js'`, allocating), both against the same C peer.
+ * `.../workspace` converts in place between buffers that live in WebAssembly memory
+ * (`createGgmlWorkspace`), as the C functions convert between buffers in native memory.
  *
  *   npm run bench -- --filter quantization/bench/ggml
  *   npx tsx --conditions=@llmkit/source packages/quantization/bench/ggml.bench.ts [Q4_K Q8_0 ...]
@@ -19,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../../../tools/bench/package-version.js';
 import { secondsPerCall } from '../../../tools/bench/timing.js';
-import { dequantizeBlocks, quantizeBlocks } from '../src/ggml/registry.js';
+import { createGgmlWorkspace, dequantizeBlocks, quantizeBlocks } from '../src/ggml/registry.js';
 import { GGML_BLOCK_GEOMETRY, type GgmlTypeName } from '../src/ggml/types.js';
 
 const N = 1 << 20;
@@ -88,27 +90,34 @@ function main(): void {
 
     const outBytes = new Uint8Array(bytes.length);
     const outValues = new Float32Array(N);
-    const [qWasm, qC, qAlloc, qJs] = measure([
+    // In place in wasm memory: both buffers live in the workspace, as C's live in native memory.
+    const ws = createGgmlWorkspace(type, N);
+    ws.values.set(x);
+    if (Buffer.compare(Buffer.from(ws.quantize()), cBytes) !== 0) throw new Error(`${type}: workspace quantize bytes differ from ggml's`);
+    const [qWasm, qC, qAlloc, qJs, qWs] = measure([
       () => void quantizeBlocks(type, x, { out: outBytes }),
       () => cQuantize(x, cBytes, N),
       () => void quantizeBlocks(type, x),
       () => void quantizeBlocks(type, x, { backend: 'js' }),
+      () => void ws.quantize(),
     ]);
-    const [dWasm, dC, dAlloc, dJs] = measure([
+    const [dWasm, dC, dAlloc, dJs, dWs] = measure([
       () => void dequantizeBlocks(type, bytes, N, { out: outValues }),
       () => cDequantize(bytes, cValues, N),
       () => void dequantizeBlocks(type, bytes, N),
       () => void dequantizeBlocks(type, bytes, N, { backend: 'js' }),
+      () => void ws.dequantize(),
     ]);
-    for (const [op, ours, alloc, js, peer] of [
-      ['quantize', qWasm, qAlloc, qJs, qC],
-      ['dequantize', dWasm, dAlloc, dJs, dC],
+    for (const [op, ours, alloc, js, inPlace, peer] of [
+      ['quantize', qWasm, qAlloc, qJs, qWs, qC],
+      ['dequantize', dWasm, dAlloc, dJs, dWs, dC],
     ] as const) {
       const peerValue = N / peer / 1e6;
       for (const [suffix, s] of [
         ['', ours],
         ['/alloc', alloc],
         ['/js', js],
+        ['/workspace', inPlace],
       ] as const) {
         const value = N / s / 1e6;
         console.log(

@@ -12,6 +12,8 @@ export {
 } from './ggml/types.js';
 export {
   quantizeBlocks,
+  createGgmlWorkspace,
+  type GgmlWorkspace,
   dequantizeBlocks,
   registerGgmlType,
   getGgmlType,

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRng } from '@llmkit/core';
 import { InvalidArgumentError } from '@llmkit/core/errors';
-import { dequantizeBlocks, GGML_TYPES, quantizeBlocks, registerGgmlType } from '../src/ggml/registry.js';
+import { createGgmlWorkspace, dequantizeBlocks, GGML_TYPES, quantizeBlocks, registerGgmlType } from '../src/ggml/registry.js';
 import { makeTraits } from '../src/ggml/float.js';
 import { GGML_BLOCK_GEOMETRY, type GgmlTypeName } from '../src/ggml/types.js';
 import { CHUNK_VALUES, ggmlWasm, WASM_DEQUANTIZE_TYPES, WASM_QUANTIZE_TYPES } from '../src/ggml/wasm/index.js';
@@ -268,6 +268,60 @@ describe('chunking, views and output buffers', () => {
     expect(() => quantizeBlocks('Q8_0', new Float32Array(32), { out: new Uint8Array(33) })).toThrow(InvalidArgumentError);
     expect(() => quantizeBlocks('Q4_K', new Float32Array(100), { backend: 'wasm' })).toThrow(/multiple of the Q4_K block size 256/);
     expect(() => dequantizeBlocks('Q4_K', new Uint8Array(143), 256, { backend: 'wasm' })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('createGgmlWorkspace: conversion in place in wasm memory', () => {
+  it('equals the TypeScript reference for every type (quantize bytes, dequantize bits, partial counts), for both backends', () => {
+    for (const type of TYPES) {
+      const { blockSize } = GGML_BLOCK_GEOMETRY[type];
+      const n = data.length - (data.length % blockSize);
+      const x = data.subarray(0, n);
+      const js = quantizeBlocks(type, x, { backend: 'js' });
+      const jsValues = dequantizeBlocks(type, js, n, { backend: 'js' });
+      for (const backend of ['wasm', 'js'] as const) {
+        const ws = createGgmlWorkspace(type, n, { backend });
+        expect(ws.backend).toBe(backend);
+        ws.values.set(x);
+        const q = ws.quantize();
+        expect(q).toBe(ws.bytes);
+        expect(firstDifference(q, js)).toBe(-1);
+        ws.values.fill(Number.NaN);
+        expect(firstValueDifference(ws.dequantize(), jsValues)).toBe(-1);
+        // A prefix of whole blocks: only that prefix is written.
+        const part = 3 * blockSize;
+        ws.values.fill(7);
+        const y = ws.dequantize(part);
+        expect(y.length).toBe(part);
+        expect(firstValueDifference(y, jsValues.subarray(0, part))).toBe(-1);
+        expect(ws.values[part]).toBe(7);
+      }
+    }
+  });
+
+  it('random block bytes decode as dequantizeBlocks decodes them; the views stay valid across workspaces', () => {
+    const first = createGgmlWorkspace('Q8_0', 4096);
+    for (const type of ['Q8_0', 'Q4_K', 'Q5_K', 'Q8_K'] as const) {
+      const blocks = 64;
+      const n = blocks * GGML_BLOCK_GEOMETRY[type].blockSize;
+      const bytes = randomBlocks(type, blocks, 99, true);
+      const ws = createGgmlWorkspace(type, n);
+      ws.bytes.set(bytes);
+      expect(firstValueDifference(ws.dequantize(), dequantizeBlocks(type, bytes, n, { backend: 'js' }))).toBe(-1);
+    }
+    expect(first.values.length).toBe(4096); // not detached by the later instances
+    expect(first.bytes.length).toBe((4096 / 32) * 34);
+  });
+
+  it('rejects bad capacities and counts with typed errors that name the fix', () => {
+    expect(() => createGgmlWorkspace('Q4_K', 100)).toThrow(/multiple of Q4_K's block size 256/);
+    expect(() => createGgmlWorkspace('Q4_K', 0)).toThrow(InvalidArgumentError);
+    expect(() => createGgmlWorkspace('Q8_0', 2 ** 31)).toThrow(/in parts/);
+    expect(() => createGgmlWorkspace('Q9_9' as GgmlTypeName, 256)).toThrow(InvalidArgumentError);
+    const ws = createGgmlWorkspace('Q8_0', 64);
+    expect(() => ws.dequantize(96)).toThrow(/between 0 and the capacity 64/);
+    expect(() => ws.quantize(16)).toThrow(InvalidArgumentError);
+    expect(ws.dequantize(0).length).toBe(0);
   });
 });
 

@@ -7,7 +7,7 @@ import { BF16, F16, F32, checkDequantizeInput, checkQuantizeInput } from './floa
 import { Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1 } from './legacy.js';
 import { Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K } from './k-quants.js';
 import { GGML_BLOCK_GEOMETRY, GGML_TYPE_IDS, type GgmlTypeName, type GgmlTypeTraits } from './types.js';
-import { ggmlWasm, ggmlWasmError } from './wasm/index.js';
+import { ggmlWasm, ggmlWasmError, instantiateWorkspace } from './wasm/index.js';
 
 const BUILTIN_TYPES: readonly GgmlTypeTraits[] = [F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K];
 const BUILTIN = new Map<GgmlTypeName, GgmlTypeTraits>(BUILTIN_TYPES.map((t) => [t.name, t]));
@@ -222,4 +222,108 @@ export function dequantizeBlocks(type: GgmlTypeName, bytes: Uint8Array, count: n
   if (out === undefined) return values;
   out.set(values);
   return out;
+}
+
+/**
+ * Buffers for converting up to `capacity` values of one ggml type without copies: `bytes` (the
+ * block bytes) and `values` (float32) live inside the memory of a private WebAssembly instance of
+ * the kernels, which read and write them in place, as ggml's C functions work on the caller's
+ * buffers. Fill `bytes` (for instance with `fs.readSync(fd, ws.bytes)`) and call `dequantize()`, or
+ * fill `values` and call `quantize()`. Use it in loops over many tensors of one type: the plain
+ * {@link dequantizeBlocks} copies its input into wasm memory and its result out of it, which costs
+ * about as much as the conversion for the fastest types (Q8_0, Q4_K, Q5_K, Q8_K).
+ * Without WebAssembly (or with `backend: 'js'`) the same object runs the TypeScript reference on
+ * ordinary arrays. The buffers belong to the workspace: copy out what must outlive the next call.
+ */
+export interface GgmlWorkspace {
+  readonly type: GgmlTypeName;
+  /** Values the workspace holds (a multiple of the type's block size). */
+  readonly capacity: number;
+  /** Block bytes of `capacity` values (`capacity / blockSize * typeSize` bytes). */
+  readonly bytes: Uint8Array;
+  /** `capacity` float32 values. */
+  readonly values: Float32Array;
+  /** Which implementation converts: the wasm kernels in place, or the TypeScript reference. */
+  readonly backend: 'wasm' | 'js';
+  /** Decode the first `count` values (default: capacity) from `bytes` into `values`; returns `values.subarray(0, count)`. */
+  dequantize(count?: number): Float32Array;
+  /** Encode the first `count` values (default: capacity) of `values` into `bytes`; returns the written prefix of `bytes`. */
+  quantize(count?: number): Uint8Array;
+}
+
+/**
+ * A {@link GgmlWorkspace} for `capacity` values of `type`.
+ *
+ * @throws InvalidArgumentError when the type is unknown, capacity is not a positive multiple of the
+ *   block size, or the buffers would not fit in 32-bit WebAssembly memory (4 GiB; split the tensor).
+ * @throws BackendError when `backend: 'wasm'` is requested and WebAssembly cannot run.
+ * @example
+ * const ws = createGgmlWorkspace('Q4_K', 4096 * 4096);
+ * ws.bytes.set(tensorBytes); // or fs.readSync(fd, ws.bytes, 0, ws.bytes.length, offset)
+ * const weights = ws.dequantize(); // a view of ws.values, no copy
+ */
+export function createGgmlWorkspace(type: GgmlTypeName, capacity: number, options?: GgmlBlocksOptions): GgmlWorkspace {
+  const caller = 'createGgmlWorkspace';
+  const traits = getGgmlType(type);
+  const backend = chooseBackend(caller, options);
+  const { blockSize, typeSize } = traits;
+  if (!Number.isSafeInteger(capacity) || capacity <= 0 || capacity % blockSize !== 0) {
+    throw new InvalidArgumentError(`${caller}: capacity must be a positive multiple of ${type}'s block size ${blockSize} (got ${capacity}); round it up to whole blocks.`);
+  }
+  const byteCapacity = (capacity / blockSize) * typeSize;
+  const limit = 2 ** 32 - 16 * 65536;
+  if (capacity * 4 + byteCapacity > limit) {
+    throw new InvalidArgumentError(
+      `${caller}: ${capacity} values of ${type} need ${capacity * 4 + byteCapacity} bytes, more than 32-bit WebAssembly memory holds; convert the tensor in parts (a multiple of ${blockSize} values each).`
+    );
+  }
+  const wasm = wasmFor(caller, type, traits, 'dequantize', backend) && wasmFor(caller, type, traits, 'quantize', backend) ? ggmlWasm() : undefined;
+  const countOf = (count: number | undefined): number => {
+    const n = count ?? capacity;
+    if (!Number.isSafeInteger(n) || n < 0 || n > capacity || n % blockSize !== 0) {
+      throw new InvalidArgumentError(`${caller}: count must be a multiple of ${blockSize} between 0 and the capacity ${capacity} (got ${count}).`);
+    }
+    return n;
+  };
+  if (wasm) {
+    const ws = instantiateWorkspace(byteCapacity, capacity);
+    return {
+      type,
+      capacity,
+      bytes: ws.bytes,
+      values: ws.values,
+      backend: 'wasm',
+      dequantize(count) {
+        const n = countOf(count);
+        ws.dequantize(type, n);
+        return n === capacity ? ws.values : ws.values.subarray(0, n);
+      },
+      quantize(count) {
+        const n = countOf(count);
+        ws.quantize(type, n);
+        const used = (n / blockSize) * typeSize;
+        return used === byteCapacity ? ws.bytes : ws.bytes.subarray(0, used);
+      },
+    };
+  }
+  const bytes = new Uint8Array(byteCapacity);
+  const values = new Float32Array(capacity);
+  return {
+    type,
+    capacity,
+    bytes,
+    values,
+    backend: 'js',
+    dequantize(count) {
+      const n = countOf(count);
+      values.set(traits.dequantize(bytes.subarray(0, (n / blockSize) * typeSize), n));
+      return n === capacity ? values : values.subarray(0, n);
+    },
+    quantize(count) {
+      const n = countOf(count);
+      const written = traits.quantize(n === capacity ? values : values.subarray(0, n));
+      bytes.set(written);
+      return written.length === byteCapacity ? bytes : bytes.subarray(0, written.length);
+    },
+  };
 }

@@ -74,9 +74,60 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+let compiled: WebAssembly.Module | undefined;
+
+/** The compiled module (compiled once; every instance gets its own memory). */
+function compiledModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(decodeBase64(WASM_BASE64));
+  return compiled;
+}
+
+/**
+ * A private instance of the kernels whose memory holds `bytes` (block bytes) and `values` (float32)
+ * for `capacity` values, laid out once and never grown, so the views stay valid for the instance's
+ * life. The kernels then read and write these views in place: no copies, as ggml's C functions work
+ * on the caller's buffers.
+ */
+export interface GgmlWasmWorkspace {
+  readonly bytes: Uint8Array;
+  readonly values: Float32Array;
+  /** values[0, count) -> bytes (whole blocks of `type`). */
+  quantize(type: GgmlTypeName, count: number): void;
+  /** bytes -> values[0, count) (whole blocks of `type`). */
+  dequantize(type: GgmlTypeName, count: number): void;
+}
+
+export function instantiateWorkspace(byteCapacity: number, valueCapacity: number): GgmlWasmWorkspace {
+  const instance = new WebAssembly.Instance(compiledModule(), {});
+  const exports = instance.exports as Record<string, unknown>;
+  const memory = exports.memory as WebAssembly.Memory;
+  const heapBase = (exports.__heap_base as WebAssembly.Global).value as number;
+  const valuesAt = (heapBase + 63) & ~63;
+  const bytesAt = (valuesAt + valueCapacity * 4 + 63) & ~63;
+  const end = bytesAt + byteCapacity;
+  if (end > 2 ** 32 - 65536) throw new RangeError(`ggml wasm workspace: ${end} bytes do not fit in 32-bit WebAssembly memory (4 GiB)`);
+  if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const values = new Float32Array(memory.buffer, valuesAt, valueCapacity);
+  const bytes = new Uint8Array(memory.buffer, bytesAt, byteCapacity);
+  const kernel = (table: Partial<Record<GgmlTypeName, string>>, type: GgmlTypeName, op: string): Kernel => {
+    const name = table[type];
+    if (name === undefined) throw new Error(`ggml wasm: no ${op} kernel for ${type}`);
+    return exports[name] as Kernel;
+  };
+  return {
+    bytes,
+    values,
+    quantize(type, count) {
+      kernel(QUANTIZE, type, 'quantize')(valuesAt, bytesAt, count / GGML_BLOCK_GEOMETRY[type].blockSize);
+    },
+    dequantize(type, count) {
+      kernel(DEQUANTIZE, type, 'dequantize')(bytesAt, valuesAt, count / GGML_BLOCK_GEOMETRY[type].blockSize);
+    },
+  };
+}
+
 function instantiate(): GgmlWasm {
-  const module = new WebAssembly.Module(decodeBase64(WASM_BASE64));
-  const instance = new WebAssembly.Instance(module, {});
+  const instance = new WebAssembly.Instance(compiledModule(), {});
   const exports = instance.exports as Record<string, unknown>;
   const memory = exports.memory as WebAssembly.Memory;
   const heapBase = (exports.__heap_base as WebAssembly.Global).value as number;
