@@ -371,4 +371,25 @@ describe('memory', () => {
     tf.dispose([ids, targets]);
     net.dispose();
   });
+
+  it('building and disposing a layer leaves no tensor and no byte behind (initial values are not leaked)', () => {
+    // tf.variable(init) shares init's data: a layer that did not dispose its init tensor kept the whole
+    // initial weight alive after dispose() (a DecoderLM leaked its full weight size per build).
+    const builders: [string, () => Module][] = [
+      ['Linear', () => new Linear(16, 8, { rng: createRng(0) })],
+      ['Linear without bias', () => new Linear(16, 8, { bias: false, rng: createRng(0) })],
+      ['Embedding', () => new Embedding(32, 8, { rng: createRng(0) })],
+      ['LayerNorm', () => new LayerNorm(8)],
+      ['RMSNorm', () => new RMSNorm(8)],
+    ];
+    for (const [name, build] of builders) {
+      const before = tf.memory();
+      const layer = build();
+      expect(tf.memory().numTensors - before.numTensors, `${name}: live tensors = parameters`).toBe(layer.parameters().length);
+      layer.dispose();
+      const after = tf.memory();
+      expect(after.numTensors - before.numTensors, `${name}: tensors left after dispose()`).toBe(0);
+      expect(after.numBytes - before.numBytes, `${name}: bytes left after dispose()`).toBe(0);
+    }
+  });
 });

@@ -282,7 +282,8 @@ export class LoraLinear extends Module {
   toLinear(): Linear {
     const linear = new Linear(this.inFeatures, this.outFeatures, { bias: false, rng: createRng(0) });
     linear.weight.dispose();
-    linear.weight = this.weight ?? createParameter(this.baseWeight(), false, 'linear.weight');
+    // tf.tidy disposes the dequantized tensor; the variable keeps its data.
+    linear.weight = this.weight ?? tf.tidy(() => createParameter(this.baseWeight(), false, 'linear.weight'));
     linear.bias = this.bias;
     linear.training = this.training;
     for (const name of [...this._adapters.keys()]) {

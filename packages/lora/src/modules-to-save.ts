@@ -47,7 +47,7 @@ export class ModulesToSaveWrapper extends Module {
 export function cloneModule<T extends Module>(module: T): T {
   const copy = Object.create(Object.getPrototypeOf(module)) as Record<string, unknown>;
   for (const [key, value] of Object.entries(module)) {
-    if (value instanceof tf.Variable) copy[key] = createParameter(tf.clone(value), value.trainable, 'lora.modules_to_save');
+    if (value instanceof tf.Variable) copy[key] = tf.tidy(() => createParameter(tf.clone(value), value.trainable, 'lora.modules_to_save'));
     else if (value instanceof Module) copy[key] = cloneModule(value);
     else if (Array.isArray(value)) copy[key] = value.map((item) => (item instanceof Module ? cloneModule(item) : item));
     else copy[key] = value;

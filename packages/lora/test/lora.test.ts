@@ -318,6 +318,13 @@ describe('QLoRA', () => {
     // all params: the base model's 22,688 (PEFT's 23,584 for the qv case minus its 896 adapter weights), NF4
     // weights counted one each, plus 2 layers x (q 4*32+32*4 + v 4*32+16*4 + gate 4*32+64*4 = 832) adapter weights
     expect(lora.printTrainableParameters(() => undefined)).toBe('trainable params: 1,664 || all params: 24,352 || trainable%: 6.8331');
+    // toLinear dequantizes the NF4 base into a plain Linear and frees the adapters: nothing else stays behind
+    const adapterTensors = q.lora_A.get('default')!.namedParameters().length + q.lora_B.get('default')!.namedParameters().length;
+    const before = tf.memory().numTensors;
+    const plain = q.toLinear();
+    expectClose(plain.weight, w, { atol: 0 });
+    plain.dispose();
+    expect(tf.memory().numTensors).toBe(before - adapterTensors);
     lm.dispose();
   });
 });

@@ -157,10 +157,13 @@ export class QuantizedLinear extends Module {
       if (size !== outFeatures) throw new ShapeMismatchError(`QuantizedLinear: bias has ${size} values, expected ${outFeatures}.`);
     }
     this.bias = bias
-      ? createParameter(
-          tf.tidy(() => (bias instanceof tf.Tensor ? tf.reshape(tf.cast(bias, 'float32'), [outFeatures]) : tf.tensor1d(Array.from(bias)))),
-          false,
-          'quantized_linear.bias',
+      ? // Inside tf.tidy: the initial tensor is disposed, the variable keeps its data.
+        tf.tidy(() =>
+          createParameter(
+            bias instanceof tf.Tensor ? tf.reshape(tf.cast(bias, 'float32'), [outFeatures]) : tf.tensor1d(Array.from(bias)),
+            false,
+            'quantized_linear.bias',
+          ),
         )
       : null;
   }

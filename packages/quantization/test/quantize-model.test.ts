@@ -116,6 +116,18 @@ describe('captureLinearInputs', () => {
   });
 });
 
+describe('QuantizedLinear memory', () => {
+  it('building one from a Linear with a bias and disposing it leaves no tensor behind', () => {
+    const fc = new Linear(32, 16, { rng: createRng(3) });
+    const before = tf.memory().numTensors;
+    const q = QuantizedLinear.fromLinear(fc, { bits: 4, groupSize: 16 });
+    expect(q.bias).not.toBeNull();
+    q.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    fc.dispose();
+  });
+});
+
 describe('quantizeModel on a module of core Linears', () => {
   it('replaces the layers in place and keeps outputs close', () => {
     const m = new TinyMlp();

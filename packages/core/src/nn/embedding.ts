@@ -56,7 +56,8 @@ export class Embedding extends Module {
     }
     const values = (options.rng ?? getDefaultRng()).normal(numEmbeddings * embeddingDim);
     if (this.paddingIdx !== null) values.fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
-    this.weight = createParameter(tf.tensor2d(values, [numEmbeddings, embeddingDim]), true, 'embedding.weight');
+    // In tf.tidy so that the initial tensor (whose data the variable shares) is disposed; see Linear.
+    this.weight = tf.tidy(() => createParameter(tf.tensor2d(values, [numEmbeddings, embeddingDim]), true, 'embedding.weight'));
   }
 
   /**

@@ -39,8 +39,9 @@ export class LayerNorm extends Module {
     checkPositiveNumber(this.eps, 'LayerNorm: eps');
     const affine = options.elementwiseAffine ?? true;
     const shape = [...this.normalizedShape];
-    this.weight = affine ? createParameter(tf.ones(shape), true, 'layer_norm.weight') : null;
-    this.bias = affine && (options.bias ?? true) ? createParameter(tf.zeros(shape), true, 'layer_norm.bias') : null;
+    // In tf.tidy so that the initial tensors (whose data the variables share) are disposed; see Linear.
+    this.weight = affine ? tf.tidy(() => createParameter(tf.ones(shape), true, 'layer_norm.weight')) : null;
+    this.bias = affine && (options.bias ?? true) ? tf.tidy(() => createParameter(tf.zeros(shape), true, 'layer_norm.bias')) : null;
   }
 
   /**

@@ -41,13 +41,11 @@ export class Linear extends Module {
     this.outFeatures = outFeatures;
     const rng = options.rng ?? getDefaultRng();
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = createParameter(
-      tf.tidy(() => rng.uniformTensor([outFeatures, inFeatures], -bound, bound)),
-      true,
-      'linear.weight',
-    );
+    // Created inside tf.tidy: the variable shares the initial tensor's data, and tidy disposes the initial
+    // tensor itself (a variable is not tracked by tidy), so dispose() frees everything.
+    this.weight = tf.tidy(() => createParameter(rng.uniformTensor([outFeatures, inFeatures], -bound, bound), true, 'linear.weight'));
     this.bias = (options.bias ?? true)
-      ? createParameter(tf.tidy(() => rng.uniformTensor([outFeatures], -bound, bound)), true, 'linear.bias')
+      ? tf.tidy(() => createParameter(rng.uniformTensor([outFeatures], -bound, bound), true, 'linear.bias'))
       : null;
   }
 

@@ -9,6 +9,11 @@ let parameterCounter = 0;
 /**
  * Create a parameter from an initial value. The tfjs variable name is made
  * unique; modules address parameters by their dotted path instead.
+ *
+ * The variable shares `value`'s data and the caller keeps ownership of `value`:
+ * dispose it, or create both inside `tf.tidy(() => createParameter(init))`
+ * (tidy disposes the initial tensor, not the variable). A `value` left alive
+ * keeps the data alive after the parameter is disposed.
  */
 export function createParameter(value: tf.Tensor, trainable = true, hint = 'param'): Parameter {
   return tf.variable(value, trainable, `llmkit/${hint}/${parameterCounter++}`);

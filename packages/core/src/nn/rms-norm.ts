@@ -42,7 +42,8 @@ export class RMSNorm extends Module {
     this.eps = options.eps ?? 1e-6;
     checkPositiveNumber(this.eps, 'RMSNorm: eps');
     const affine = options.elementwiseAffine ?? true;
-    this.weight = affine ? createParameter(tf.ones([...this.normalizedShape]), true, 'rms_norm.weight') : null;
+    // In tf.tidy so that the initial tensor (whose data the variable shares) is disposed; see Linear.
+    this.weight = affine ? tf.tidy(() => createParameter(tf.ones([...this.normalizedShape]), true, 'rms_norm.weight')) : null;
   }
 
   /**
