@@ -21,6 +21,7 @@
  *   npx tsx --conditions=@llmkit/source packages/quantization/bench/perplexity.bench.ts [--steps 400] [--cache DIR] [--windows 40]
  *     [--methods rtn-int4-g128,gguf-Q4_K,...] (only these rows, plus f32) [--calib 16] (calibration windows)
  *     [--sequential block|none|layer] (quantizeModel capture mode) [--awq-loss block|layer] (AWQ search loss)
+ *     [--awq-duo] (AWQ with AutoAWQ's duo_scaling)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,8 @@ const EVAL_BATCH = 8;
 const SEQUENTIAL = (arg('--sequential') ?? 'block') as 'none' | 'block' | 'layer';
 /** AWQ search loss (default 'block': llm-awq's module2inspect). */
 const AWQ_LOSS = (arg('--awq-loss') ?? 'block') as 'block' | 'layer';
+/** AWQ scale family: `--awq-duo` for AutoAWQ's duo_scaling (default: llm-awq's activation-only scales). */
+const AWQ_DUO = process.argv.includes('--awq-duo');
 if (!Number.isInteger(steps) || steps <= 0) throw new Error(`--steps must be a positive integer, got ${arg('--steps')}`);
 if (!Number.isInteger(windows) || windows <= 0) throw new Error(`--windows must be a positive integer, got ${arg('--windows')}`);
 
@@ -236,7 +239,7 @@ const only = arg('--methods')?.split(',');
 for (const { method, options } of CALIBRATED.filter((c) => !only || only.includes(c.method))) {
   const model = await DecoderLM.fromPretrained(cacheDir);
   const t0 = performance.now();
-  const report = quantizeModel(model, { sequential: SEQUENTIAL, awqLoss: AWQ_LOSS, ...options });
+  const report = quantizeModel(model, { sequential: SEQUENTIAL, awqLoss: AWQ_LOSS, awqDuoScaling: AWQ_DUO, ...options });
   let bits = 0;
   let count = 0;
   for (const r of report) {

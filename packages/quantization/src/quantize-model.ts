@@ -74,6 +74,8 @@ export interface QuantizeModelOptions {
    * 'layer': always the concatenated outputs of the layers themselves.
    */
   awqLoss?: 'block' | 'layer';
+  /** AWQ scale family: AutoAWQ's `duo_scaling` (activation and weight magnitudes) instead of llm-awq's activations only (default false). */
+  awqDuoScaling?: boolean;
   /** Runs the model on a batch of token ids; default `model.forward(inputIds)` (result disposed). */
   runModel?: (model: Module, inputIds: number[][]) => void;
   /** Called after each layer is replaced. */
@@ -382,7 +384,7 @@ export function quantizeModel(model: Module, options: QuantizeModelOptions): Qua
               layers.map((l, i) => ({ weight: weights[i], shape: [l.outFeatures, cols] as const })),
               x,
               [capturedTokens(c0), cols],
-              { bits, groupSize: g, nGrid: options.nGrid ?? 20, ...(lossFn ? { lossFn } : {}) },
+              { bits, groupSize: g, nGrid: options.nGrid ?? 20, duoScaling: options.awqDuoScaling ?? false, ...(lossFn ? { lossFn } : {}) },
             );
             const clipInput = { x, shape: [capturedTokens(c0), cols] as const };
             results = layers.map((l, i) => {

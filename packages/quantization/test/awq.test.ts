@@ -157,6 +157,32 @@ describe('awq vs llm-awq _search_module_scale (torch transcription, float64)', (
     expect(qa.inputScale.length).toBe(cols);
   });
 
+  it("duoScaling: AutoAWQ's scales from activation and group-relative weight magnitudes (hand derivation)", () => {
+    // Two layers sharing an input of 4 channels, groupSize 2. Rows (|w| / (group max + 1e-6)):
+    //   layer a [1, -2, 4, 0.5]  -> 1/2.000001, 2/2.000001, 4/4.000001, 0.5/4.000001
+    //   layer b [0, 3, -1, -1]   -> 0,          3/3.000001, 1/1.000001, 1/1.000001
+    // w_mean = column means over the 2 rows; x = [[2, 1, 1, 4], [-2, 3, 1, 0]] -> mean|x| = [2, 2, 1, 2].
+    const layers = [
+      { weight: Float64Array.of(1, -2, 4, 0.5), shape: [1, 4] as const },
+      { weight: Float64Array.of(0, 3, -1, -1), shape: [1, 4] as const },
+    ];
+    const x = Float64Array.of(2, 1, 1, 4, -2, 3, 1, 0);
+    const wMean = [(1 / 2.000001 + 0) / 2, (2 / 2.000001 + 3 / 3.000001) / 2, (4 / 4.000001 + 1 / 1.000001) / 2, (0.5 / 4.000001 + 1 / 1.000001) / 2];
+    const xMean = [2, 2, 1, 2];
+    const nGrid = 4;
+    const r = awqSearchScale(layers, x, [2, 4], { groupSize: 2, nGrid, duoScaling: true });
+    // the returned scales are those of the best ratio; rebuild that ratio's scales by the formula
+    const raw = xMean.map((v, j) => Math.max(v ** r.ratio / (wMean[j] ** (1 - r.ratio) + 1e-4), 1e-4));
+    const norm = Math.sqrt(Math.max(...raw) * Math.min(...raw));
+    expectClose(r.scales, raw.map((v) => v / norm), { rtol: 1e-12 });
+    // ratio 0 is not round-to-nearest with duo scaling (s = 1 / w_mean, normalised), unlike llm-awq's family
+    const zero = awqSearchScale(layers, x, [2, 4], { groupSize: 2, nGrid: 1, duoScaling: true });
+    const raw0 = wMean.map((w) => 1 / (w + 1e-4));
+    const norm0 = Math.sqrt(Math.max(...raw0) * Math.min(...raw0));
+    expectClose(zero.scales, raw0.map((v) => v / norm0), { rtol: 1e-12 });
+    expectClose(awqSearchScale(layers, x, [2, 4], { groupSize: 2, nGrid: 1 }).scales, [1, 1, 1, 1], { rtol: 0 });
+  });
+
   it('lossFn replaces the inspected loss: it receives the effective weights and scales of every grid ratio', () => {
     const layer = { weight: W, shape: [rows, cols] as const };
     const seen: number[] = [];

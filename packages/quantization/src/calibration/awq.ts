@@ -131,6 +131,13 @@ export interface AwqOptions extends AwqQuantizeOptions {
    * own outputs on `x` (llm-awq's loss when the inspected module is the linear layer itself).
    */
   lossFn?: (effectiveWeights: Float64Array[], scales: Float64Array) => number;
+  /**
+   * AutoAWQ's `duo_scaling` (its default): `s = clamp(mean|x|^ratio / (mean|W~|^(1-ratio) + 1e-4), 1e-4)`,
+   * where `|W~|` is every weight's magnitude relative to its quantization group's max |w| (group size
+   * `groupSize`, whole rows per channel), averaged per input column over all `layers`. Default false:
+   * llm-awq's `s = clamp(mean|x|^ratio, 1e-4)`, whose ratio 0 is plain round-to-nearest.
+   */
+  duoScaling?: boolean;
 }
 
 /** Result of {@link awqSearchScale}. */
@@ -248,6 +255,7 @@ export function awqSearchScale(
     throw new InvalidArgumentError(`awqSearchScale: nGrid must be a positive integer, got ${nGrid}; llm-awq uses 20.`);
   }
   const xMax = activationScale(x, xShape);
+  const wMean = options.duoScaling ? weightScale(layers, cols, options.groupSize ?? 128) : null;
   const gram = options.lossFn ? null : gramOf(x, n, cols);
   let bestError = Infinity;
   let bestRatio = -1;
@@ -255,7 +263,7 @@ export function awqSearchScale(
   const history: number[] = [];
   for (let i = 0; i < nGrid; i++) {
     const ratio = (i * 1) / nGrid;
-    const s = scalesForRatio(xMax, ratio);
+    const s = scalesForRatio(xMax, ratio, wMean);
     const effs = layers.map((l) => effectiveWeight(l, s, options));
     const loss = options.lossFn ? options.lossFn(effs, s) : outputError(x, n, cols, layers, effs, gram);
     history.push(loss);
@@ -274,9 +282,38 @@ export function awqSearchScale(
   return { scales: bestScales, ratio: bestRatio, error: bestError, history };
 }
 
-/** `scales = x_max.pow(ratio).clamp(min=1e-4); scales = scales / (scales.max() * scales.min()).sqrt()`. */
-function scalesForRatio(xMax: Float64Array, ratio: number): Float64Array {
-  const s = Float64Array.from(xMax, (v) => Math.max(Math.pow(v, ratio), 1e-4));
+/**
+ * AutoAWQ's `w_mean`: every weight's |w| divided by (its group's max |w| + 1e-6), averaged per input
+ * column over the rows of all layers (the layers' weights concatenated along the output dimension).
+ * A group is `groupSize` consecutive columns of a row (the whole row when groupSize is -1).
+ */
+function weightScale(layers: WeightInput[], cols: number, groupSize: number): Float64Array {
+  const g = resolveGroup(groupSize, cols, 'awqSearchScale');
+  const sum = new Float64Array(cols);
+  let rowsTotal = 0;
+  for (const { weight, shape } of layers) {
+    const rows = shape[0];
+    for (let r = 0; r < rows; r++) {
+      for (let c0 = 0; c0 < cols; c0 += g) {
+        let mx = 0;
+        for (let c = c0; c < c0 + g; c++) mx = Math.max(mx, Math.abs(weight[r * cols + c]));
+        for (let c = c0; c < c0 + g; c++) sum[c] += Math.abs(weight[r * cols + c]) / (mx + 1e-6);
+      }
+    }
+    rowsTotal += rows;
+  }
+  for (let c = 0; c < cols; c++) sum[c] /= rowsTotal;
+  return sum;
+}
+
+/**
+ * `scales = x_mean.pow(ratio).clamp(min=1e-4)` (with duo scaling: `(x_mean.pow(ratio) / (w_mean.pow(1 - ratio)
+ * + 1e-4)).clamp(min=1e-4)`), then `scales = scales / (scales.max() * scales.min()).sqrt()`.
+ */
+function scalesForRatio(xMax: Float64Array, ratio: number, wMean: Float64Array | null = null): Float64Array {
+  const s = Float64Array.from(xMax, (v, j) =>
+    Math.max(wMean ? Math.pow(v, ratio) / (Math.pow(wMean[j], 1 - ratio) + 1e-4) : Math.pow(v, ratio), 1e-4),
+  );
   let mx = -Infinity;
   let mn = Infinity;
   for (const v of s) {
