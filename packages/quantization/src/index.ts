@@ -157,3 +157,10 @@ export {
   type ExportGgufResult,
 } from './gguf/export.js';
 export { loadGGUF, GGML_VEC_DOT_TYPE, type LoadGgufOptions } from './gguf/import.js';
+export {
+  tokenizerJsonFromGguf,
+  LLAMA_TOKEN_TYPE,
+  GGUF_PRE_TOKENIZERS,
+  type PreTokenizerSpec,
+  type TokenizerFromGgufResult,
+} from './gguf/tokenizer.js';

@@ -7,9 +7,11 @@
  */
 import { InvalidArgumentError } from '@llmkit/core/errors';
 import type { DecoderLM } from '@llmkit/model';
+import type { Tokenizer } from '@llmkit/tokenizer';
 import { GGML_BLOCK_GEOMETRY, type GgmlTypeName } from '../ggml/types.js';
 import { GgufError } from './errors.js';
 import type { GgufTensorInput, GgufValue } from './types.js';
+import { checkGgufTokenizer, tokenizerToGguf } from './tokenizer.js';
 import { writeGGUF } from './writer.js';
 
 /** ggml types {@link exportGGUF} can store matrices as. */
@@ -34,6 +36,12 @@ export interface ExportGgufOptions {
   type?: GgufExportType;
   /** `general.name` (default: the architecture name). */
   name?: string;
+  /**
+   * Rebuild llama.cpp's tokenizer from the vocabulary written and compare it with `model.tokenizer` on
+   * a few texts, adding a warning per difference (default true; costs a tokenizer load, ~1 s for a
+   * 262k vocabulary).
+   */
+  checkTokenizer?: boolean;
 }
 
 /** What {@link exportGGUF} wrote. */
@@ -237,35 +245,6 @@ function ropeOf(hf: Record<string, unknown>, headDim: number): RopeExport {
   );
 }
 
-/**
- * llama.cpp `tokenizer.ggml.pre` for a byte-level BPE tokenizer.json: the pre-tokenizer regex decides it.
- * Unknown patterns give `default` (llama.cpp then splits with its generic GPT-2-like rules) and a warning.
- */
-const PRE_TOKENIZER_PATTERNS: ReadonlyArray<readonly [string, string]> = [
-  // Llama 3 / tiktoken cl100k (GPT-4): Oniguruma form and llmkit's trainBpe JS form.
-  ["(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", 'llama-bpe'],
-  ["('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", 'llama-bpe'],
-  // Qwen2: single digits.
-  ["(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", 'qwen2'],
-  // GPT-2.
-  ["'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", 'gpt-2'],
-];
-
-function preTokenizerName(json: Record<string, unknown>): string | undefined {
-  const pre = json.pre_tokenizer as Record<string, unknown> | null | undefined;
-  if (!pre) return undefined;
-  const steps = (pre.type === 'Sequence' ? (pre.pretokenizers as Record<string, unknown>[]) : [pre]) ?? [];
-  for (const step of steps) {
-    if (step.type === 'ByteLevel' && step.use_regex !== false) return 'gpt-2';
-    if (step.type === 'Split') {
-      const pattern = (step.pattern as { Regex?: string } | undefined)?.Regex;
-      const hit = PRE_TOKENIZER_PATTERNS.find(([p]) => p === pattern);
-      if (hit) return hit[1];
-    }
-  }
-  return undefined;
-}
-
 const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
 const f32 = (value: number): GgufValue => ({ type: 'float32', value: Math.fround(value) });
 const str = (value: string): GgufValue => ({ type: 'string', value });
@@ -280,51 +259,36 @@ function storageType(requested: GgufExportType, shape: number[]): GgmlTypeName {
   return t;
 }
 
-/** Tokenizer metadata from an HF tokenizer.json object (tokens, types, merges for BPE). */
-function tokenizerMetadata(model: DecoderLM, meta: Map<string, GgufValue>, warnings: string[]): void {
-  const tok = model.tokenizer as unknown as { toHuggingFaceJSON?: () => Record<string, unknown> } | undefined;
+/**
+ * Tokenizer metadata from `model.tokenizer`'s tokenizer.json (see ./tokenizer.ts): byte-level BPE as
+ * `gpt2`, SentencePiece-style as `llama`, then a probe that rebuilds llama.cpp's tokenizer from the
+ * written metadata and compares it with the original on a few texts (a warning per difference).
+ */
+function tokenizerMetadata(model: DecoderLM, meta: Map<string, GgufValue>, warnings: string[], check: boolean): void {
+  const tok = model.tokenizer as unknown as (Partial<Tokenizer> & { toHuggingFaceJSON?: () => Record<string, unknown> }) | undefined;
   const cfg = model.config;
+  const eos = Array.isArray(cfg.eosTokenId) ? cfg.eosTokenId[0] : cfg.eosTokenId;
   if (tok && typeof tok.toHuggingFaceJSON === 'function') {
     const json = tok.toHuggingFaceJSON();
-    const m = json.model as { type?: string; vocab?: unknown; merges?: unknown } | undefined;
-    const added = (Array.isArray(json.added_tokens) ? json.added_tokens : []) as { id: number; content: string; special?: boolean }[];
-    const vocab = m && m.vocab && typeof m.vocab === 'object' && !Array.isArray(m.vocab) ? (m.vocab as Record<string, number>) : undefined;
-    if (vocab) {
-      const byId = new Map<number, string>();
-      for (const [t, id] of Object.entries(vocab)) byId.set(id, t);
-      const addedById = new Map(added.map((a) => [a.id, a] as const));
-      for (const a of added) byId.set(a.id, a.content);
-      const n = Math.max(cfg.vocabSize, ...[...byId.keys()].map((k) => k + 1));
-      const tokens: string[] = [];
-      const types: number[] = [];
-      // llama.cpp token types: 1 normal, 3 control (special added), 4 user-defined (other added), 5 unused (padding).
-      for (let i = 0; i < n; i++) {
-        const t = byId.get(i);
-        const a = addedById.get(i);
-        tokens.push(t ?? `[PAD${i}]`);
-        types.push(t === undefined ? 5 : a ? (a.special ? 3 : 4) : 1);
-      }
-      const isBpe = m?.type === 'BPE';
-      meta.set('tokenizer.ggml.model', str(isBpe ? 'gpt2' : 'no_vocab'));
-      meta.set('tokenizer.ggml.tokens', { type: 'array', itemType: 'string', value: tokens });
-      meta.set('tokenizer.ggml.token_type', { type: 'array', itemType: 'int32', value: types });
-      if (isBpe && Array.isArray(m?.merges)) {
-        const merges = (m.merges as unknown[]).map((x) => (Array.isArray(x) ? x.join(' ') : String(x)));
-        meta.set('tokenizer.ggml.merges', { type: 'array', itemType: 'string', value: merges });
-      }
-      if (isBpe) {
-        const pre = preTokenizerName(json);
-        if (pre === undefined) warnings.push('the tokenizer\'s pre-tokenizer regex is not one llama.cpp knows; tokenizer.ggml.pre is "default" and llama.cpp may split text differently');
-        meta.set('tokenizer.ggml.pre', str(pre ?? 'default'));
+    const kind = tokenizerToGguf(
+      json,
+      { vocabSize: cfg.vocabSize, bosTokenId: cfg.bosTokenId, eosTokenId: eos, padTokenId: cfg.padTokenId, tokenizerConfig: model.tokenizerConfig },
+      meta,
+      warnings,
+    );
+    if (check && kind !== 'no_vocab' && typeof tok.encode === 'function') {
+      try {
+        warnings.push(...checkGgufTokenizer(tok as Tokenizer, meta));
+      } catch (e) {
+        warnings.push(`the vocabulary written could not be rebuilt as a tokenizer to check it: ${(e as Error).message}`);
       }
     }
   }
   // llama.cpp refuses a file without tokenizer.ggml.model; "no_vocab" loads a model that takes token ids only.
   if (!meta.has('tokenizer.ggml.model')) meta.set('tokenizer.ggml.model', str('no_vocab'));
-  const eos = Array.isArray(cfg.eosTokenId) ? cfg.eosTokenId[0] : cfg.eosTokenId;
-  if (cfg.bosTokenId !== undefined) meta.set('tokenizer.ggml.bos_token_id', u32(cfg.bosTokenId));
-  if (eos !== undefined) meta.set('tokenizer.ggml.eos_token_id', u32(eos));
-  if (cfg.padTokenId !== undefined) meta.set('tokenizer.ggml.padding_token_id', u32(cfg.padTokenId));
+  if (cfg.bosTokenId !== undefined && !meta.has('tokenizer.ggml.bos_token_id')) meta.set('tokenizer.ggml.bos_token_id', u32(cfg.bosTokenId));
+  if (eos !== undefined && !meta.has('tokenizer.ggml.eos_token_id')) meta.set('tokenizer.ggml.eos_token_id', u32(eos));
+  if (cfg.padTokenId !== undefined && !meta.has('tokenizer.ggml.padding_token_id')) meta.set('tokenizer.ggml.padding_token_id', u32(cfg.padTokenId));
   const template = model.tokenizerConfig?.chat_template;
   if (typeof template === 'string') meta.set('tokenizer.chat_template', str(template));
 }
@@ -336,8 +300,23 @@ function tokenizerMetadata(model: DecoderLM, meta: Map<string, GgufValue>, warni
  * converter does). 2-D matrices are stored as `options.type`; norms and biases stay F32; a matrix
  * whose row length is not a multiple of the type's block falls back per
  * {@link GGUF_KQUANT_FALLBACK}, then to F16. Tokenizer metadata comes from `model.tokenizer`'s
- * tokenizer.json (`tokenizer.ggml.model` is `gpt2` for BPE vocabularies, `no_vocab` otherwise;
- * SentencePiece scores and `tokenizer.ggml.pre` are not written). Mistral's sliding window and
+ * tokenizer.json, as convert_hf_to_gguf.py writes it:
+ * - byte-level BPE: `tokenizer.ggml.model` `gpt2`, tokens, token types, merges, and
+ *   `tokenizer.ggml.pre` from the pre-tokenizer regex (`llama-bpe`, `qwen2`, `gpt-2`; else `default`
+ *   and a warning);
+ * - SentencePiece-style (BPE with `byte_fallback` and `▁`, as Llama 2 / Mistral / Gemma; or Unigram):
+ *   `llama`, tokens with `▁` and `<0xXX>`, float32 `scores` (for BPE, minus the rank of the first
+ *   merge producing the token, so llama.cpp's score-driven SPM merging follows the merge order; -1e9
+ *   for tokens no merge produces; Unigram: its log-probabilities), token types (NORMAL, UNKNOWN,
+ *   CONTROL for special added tokens, USER_DEFINED for other added tokens, UNUSED for padding, BYTE),
+ *   `unknown_token_id`, `add_space_prefix`;
+ * - both: bos / eos / pad ids (config, else the post-processor's tokens), `add_bos_token` /
+ *   `add_eos_token` from the post-processor, `tokenizer.chat_template`;
+ * - WordPiece / WordLevel, or no tokenizer: `no_vocab` (token ids only).
+ * Anything llama.cpp cannot represent (normalizers other than the ▁ replacement, Unigram's Viterbi,
+ * missing byte tokens) is reported in `warnings`, and the written vocabulary is rebuilt with
+ * loadGGUF's converter (llama.cpp's algorithm) and compared with `model.tokenizer` on a few texts;
+ * each text that tokenizes differently adds a warning. Mistral's sliding window and
  * non-default RoPE scaling are not representable and are rejected / dropped (sliding window).
  *
  * @throws InvalidArgumentError for an unsupported model type, type, or RoPE scaling.
@@ -353,6 +332,9 @@ export function exportGGUF(model: DecoderLM, path: string | null, options: Expor
   const type = options.type ?? 'F16';
   if (!(type in GGUF_FILE_TYPES)) {
     throw new InvalidArgumentError(`exportGGUF: options.type "${String(type)}" is not supported; use one of ${Object.keys(GGUF_FILE_TYPES).join(', ')}.`);
+  }
+  if (options.checkTokenizer !== undefined && typeof options.checkTokenizer !== 'boolean') {
+    throw new InvalidArgumentError(`exportGGUF: options.checkTokenizer must be a boolean, got ${typeof options.checkTokenizer}.`);
   }
   const cfg = model.config;
   const arch = ggufArchOf(cfg.modelType);
@@ -387,7 +369,7 @@ export function exportGGUF(model: DecoderLM, path: string | null, options: Expor
     }
   }
   const warnings: string[] = [];
-  tokenizerMetadata(model, meta, warnings);
+  tokenizerMetadata(model, meta, warnings, options.checkTokenizer !== false);
 
   const tensors: GgufTensorInput[] = [];
   const report: ExportGgufResult['tensors'] = [];

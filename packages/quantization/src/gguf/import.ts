@@ -6,11 +6,13 @@
 import { Linear, tf } from '@llmkit/core';
 import { InvalidArgumentError } from '@llmkit/core/errors';
 import { DecoderLM } from '@llmkit/model';
+import { fromHuggingFace } from '@llmkit/tokenizer';
 import { dequantizeBlocks, quantizeBlocks } from '../ggml/registry.js';
 import type { GgmlTypeName } from '../ggml/types.js';
 import { GgufError } from './errors.js';
 import { unpermuteQK } from './export.js';
 import { readGGUF } from './reader.js';
+import { tokenizerJsonFromGguf } from './tokenizer.js';
 import type { GgufFile, GgufValue } from './types.js';
 
 const LLAMA_BLOCK: Record<string, string> = {
@@ -97,6 +99,13 @@ function ropeScalingOf(file: GgufFile, arch: string, hasFreqs: boolean): { rope_
 export interface LoadGgufOptions {
   /** Round each quantized Linear's inputs as llama.cpp's CPU matmul does (activation quantization). Default false. */
   emulateLlamaCpp?: boolean;
+  /**
+   * Rebuild `model.tokenizer` from the `tokenizer.ggml.*` metadata (default true); false skips it
+   * (no tokenizer, and malformed tokenizer metadata is not an error).
+   */
+  tokenizer?: boolean;
+  /** Receives what is not rebuilt exactly (an unknown `tokenizer.ggml.pre`, a vocabulary type not rebuilt). Default: console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -145,8 +154,22 @@ function quantizeInputs(linear: Linear, type: GgmlTypeName): void {
  * `qwen2` and `gpt2`. The HF config is rebuilt from the `<arch>.*` metadata; weights are
  * dequantized to F32 (any type {@link dequantizeBlocks} supports) and Q/K rows un-permuted for
  * `llama`. Embeddings are tied when `output.weight` is absent or byte-identical to
- * `token_embd.weight`. The tokenizer is NOT rebuilt (llama.cpp vocabularies lack the HF
- * pre-tokenizer/normalizer); `tokenizer.chat_template` is restored into `model.tokenizerConfig`.
+ * `token_embd.weight`. `tokenizer.chat_template` is restored into `model.tokenizerConfig`.
+ *
+ * The tokenizer is rebuilt from the metadata (unless `{ tokenizer: false }`) as a Hugging Face
+ * tokenizer.json loaded with `fromHuggingFace`, so that it tokenizes as llama.cpp does
+ * (transformers' GGUF converters, with llama.cpp's own rules):
+ * - `gpt2` (byte-level BPE): tokens and merges; the pre-tokenizer is llama.cpp's regex list for
+ *   `tokenizer.ggml.pre` (`default`, `gpt-2`, `llama-bpe` / `llama3` with `ignore_merges`, `qwen2`,
+ *   starcoder-style; any other name falls back to GPT-2's and calls `onWarning`);
+ * - `llama` (SentencePiece): a byte-fallback BPE whose merges are every split of every token into two
+ *   tokens, ranked by the token's score, which is llama.cpp's SPM algorithm; spaces become `▁` and,
+ *   with `add_space_prefix` (default true), one is prepended;
+ * - special tokens: token types CONTROL and UNKNOWN as special added tokens, USER_DEFINED as
+ *   non-special ones; `unknown_token_id`; `add_bos_token` / `add_eos_token` (llama.cpp's defaults
+ *   when absent) as the post-processor; bos / eos / pad ids go to the config.
+ * No `tokenizer.ggml.model`, or `no_vocab`: no tokenizer. `bert`, `t5` and the other llama.cpp
+ * vocabularies are not rebuilt (`onWarning`).
  *
  * With `emulateLlamaCpp`, every Linear whose GGUF matrix is quantized first rounds its input rows
  * through ggml's `vec_dot_type` of that matrix (see {@link GGML_VEC_DOT_TYPE}), as llama.cpp's CPU
@@ -154,15 +177,25 @@ function quantizeInputs(linear: Linear, type: GgmlTypeName): void {
  * to ~1e-4 instead of the ~0.1-0.5 gap activation rounding leaves on small quantized models.
  *
  * @throws InvalidArgumentError for a bad path; GgufError for an unsupported architecture,
- *   missing metadata, or unknown / missing tensors.
+ *   missing metadata, or unknown / missing tensors; GgufError naming the `tokenizer.ggml.*` field for
+ *   malformed tokenizer metadata (a tokenizer model llama.cpp does not know, scores or token types
+ *   whose length differs from the tokens, duplicate tokens, token ids outside the vocabulary, merges
+ *   naming missing tokens).
  * @example
  * exportGGUF(lm, 'tiny.gguf', { type: 'Q8_0' });
  * const back = loadGGUF('tiny.gguf');
  * back.forward([[1, 2, 3]]);
+ * back.tokenizer?.encode('Call me Ishmael.'); // rebuilt from tokenizer.ggml.* when the file has a vocabulary
  */
 export function loadGGUF(path: string | Uint8Array, options: LoadGgufOptions = {}): DecoderLM {
   if (!(typeof path === 'string' && path.length > 0) && !(path instanceof Uint8Array)) {
     throw new InvalidArgumentError('loadGGUF: path must be a GGUF file path (string) or its bytes (Uint8Array).');
+  }
+  if (options.tokenizer !== undefined && typeof options.tokenizer !== 'boolean') {
+    throw new InvalidArgumentError(`loadGGUF: options.tokenizer must be a boolean, got ${typeof options.tokenizer}.`);
+  }
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
+    throw new InvalidArgumentError('loadGGUF: options.onWarning must be a function (message: string) => void.');
   }
   const file = readGGUF(path, { readTensorData: true });
   const archV = file.metadata.get('general.architecture');
@@ -187,6 +220,18 @@ export function loadGGUF(path: string | Uint8Array, options: LoadGgufOptions = {
   const tokenIds: Record<string, unknown> = {};
   for (const [key, hf] of [['bos', 'bos_token_id'], ['eos', 'eos_token_id'], ['padding', 'pad_token_id']] as const) {
     if (file.metadata.has(`tokenizer.ggml.${key}_token_id`)) tokenIds[hf] = metaNumber(file, `tokenizer.ggml.${key}_token_id`);
+  }
+  let tokenizerJson: Record<string, unknown> | undefined;
+  if (options.tokenizer !== false) {
+    const warnings: string[] = [];
+    try {
+      tokenizerJson = tokenizerJsonFromGguf(file.metadata, warnings).json;
+    } catch (e) {
+      if (!(e instanceof GgufError) || e.message.includes('{ tokenizer: false }')) throw e;
+      throw new GgufError(`${e.message} Pass { tokenizer: false } to load the weights without a tokenizer.`, { field: e.field, cause: e });
+    }
+    const warn = options.onWarning ?? ((m: string) => console.warn(`loadGGUF: ${m}`));
+    for (const w of warnings) warn(w);
   }
   let hf: Record<string, unknown>;
   if (arch === 'gpt2') {
@@ -277,5 +322,13 @@ export function loadGGUF(path: string | Uint8Array, options: LoadGgufOptions = {
   }
   const tmpl = file.metadata.get('tokenizer.chat_template');
   if (tmpl?.type === 'string') model.tokenizerConfig = { chat_template: tmpl.value };
+  if (tokenizerJson) {
+    try {
+      model.tokenizer = fromHuggingFace(tokenizerJson, model.tokenizerConfig ? { tokenizerConfig: model.tokenizerConfig } : undefined);
+    } catch (e) {
+      model.dispose();
+      throw new GgufError(`loadGGUF: the tokenizer.ggml.* metadata does not form a tokenizer: ${(e as Error).message}`, { field: 'metadata["tokenizer.ggml.tokens"]', cause: e });
+    }
+  }
   return model;
 }
