@@ -2,13 +2,17 @@
  * Where the time of one nanoGPT CPU-recipe training step goes on the wasm backend: per-kernel
  * time from tf.profile (wall time of each kernel, summed by kernel name, over `--steps` steps),
  * and the process CPU time per step: the earlier XNNPACK matmul path, core's SIMD matmul, and SIMD
- * matmul plus SIMD Exp/Erf/Multiply (elementwiseStrategy), alternating.
+ * matmul plus SIMD Exp/Erf/Multiply (elementwiseStrategy), alternating; with the optional native
+ * addon (@llmkit/core-native) also native matmul on 1 thread and on its default threads. CPU time
+ * (all threads of the process) and wall time are both printed: with 2 threads CPU time rises while
+ * wall time falls. The kernel profile at the end uses the default path (native when it loads).
  * Not a *.bench.ts (no peer): a profiling tool for issue 12.
  *
  *   npx tsx --conditions=@llmkit/source packages/core/bench/profile-step.ts [--steps N]
  */
 import { tf, initBackend, AdamW, clipGradNorm, computeGradients, createRng } from '../src/index.js';
 import { matMulStrategy } from '../src/backend/wasm-kernels/matmul-core.js';
+import { nativeMatMul } from '../src/backend/native.js';
 import { elementwiseStrategy } from '../src/backend/wasm-kernels/unary-simd.js';
 import { NanoGpt, NANOGPT_CPU_RECIPE } from './nanogpt.js';
 
@@ -35,17 +39,31 @@ function step(): void {
   for (const t of [x, y, loss, ...grads.values(), ...clipped.grads.values()]) t.dispose();
 }
 
-const cpuMs = () => process.cpuUsage().user / 1000;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 for (let i = 0; i < 2; i++) step();
-const VARIANTS = [
+const native = nativeMatMul();
+const nativeThreads = native?.threads() ?? 1;
+if (!native) console.error('# native variants skipped: @llmkit/core-native is not available (see matMulPath())');
+type Variant = { matmul: 'xnnpack' | 'simd' | 'native'; elementwise: 'stock' | 'simd'; threads?: number };
+const VARIANTS: Variant[] = [
   { matmul: 'xnnpack', elementwise: 'stock' },
   { matmul: 'simd', elementwise: 'stock' },
   { matmul: 'simd', elementwise: 'simd' },
-] as const;
+  ...(native
+    ? [
+        { matmul: 'native', elementwise: 'simd', threads: 1 } as Variant,
+        { matmul: 'native', elementwise: 'simd', threads: nativeThreads } as Variant,
+      ]
+    : []),
+];
 for (let round = 0; round < 2; round++) {
   for (const v of VARIANTS) {
     matMulStrategy.kernel = v.matmul;
     elementwiseStrategy.kernel = v.elementwise;
+    if (native) native.setThreads(v.threads ?? nativeThreads);
     step();
     const c0 = cpuMs();
     const w0 = performance.now();
@@ -54,7 +72,8 @@ for (let round = 0; round < 2; round++) {
   }
 }
 
-matMulStrategy.kernel = 'simd';
+matMulStrategy.kernel = 'native';
+if (native) native.setThreads(nativeThreads);
 elementwiseStrategy.kernel = 'simd';
 const info = await tf.profile(() => {
   for (let i = 0; i < steps; i++) step();

@@ -4,6 +4,11 @@
  * with core's wasm kernel fixes; plus PyTorch CPU on the same threads when the
  * reference Python stack is present (tools/bench/nanogpt_torch.py).
  *
+ * With the optional native matmul addon (@llmkit/core-native) the fixed run uses it (core's
+ * default); the same step with core's WebAssembly SIMD matmul runs alternating with it, and both
+ * are reported in wall time and process CPU time (all threads: with 2 threads CPU time rises while
+ * wall time falls).
+ *
  * Stock tfjs-wasm has no gradient for `gather` (UnsortedSegmentSum is missing),
  * so the stock run computes the embedding as one-hot x weight, which is what a
  * stock user must do; the fixed run uses the gather-based Embedding.
@@ -16,6 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { tf, initBackend, AdamW, clipGradNorm, computeGradients, createRng, Embedding } from '../src/index.js';
 import { installWasmKernelFixes, uninstallWasmKernelFixes } from '../src/backend/wasm-fixes.js';
+import { matMulStrategy } from '../src/backend/wasm-kernels/matmul-core.js';
+import { loadNativeMatMul, nativeMatMul } from '../src/backend/native.js';
 import { NanoGpt, NANOGPT_CPU_RECIPE } from './nanogpt.js';
 
 const args = process.argv.slice(2);
@@ -44,7 +51,10 @@ function oneHotEmbedding(layer: Embedding): void {
     });
 }
 
-const cpuMs = () => process.cpuUsage().user / 1000;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Wall and process-CPU ms per step (CPU time is the robust figure on a shared machine). */
 function timeSteps(stock: boolean, count: number, warmup: number): { wall: number; cpu: number } {
@@ -94,7 +104,28 @@ if (info.backend !== 'wasm') console.error(`# note: backend is ${info.backend}, 
 uninstallWasmKernelFixes();
 const stockTimes = timeSteps(true, Math.max(2, Math.ceil(steps / 4)), 1);
 installWasmKernelFixes();
-const fixedTimes = timeSteps(false, steps, 2);
+await loadNativeMatMul();
+const native = nativeMatMul();
+let fixedTimes: { wall: number; cpu: number };
+let simdTimes: { wall: number; cpu: number } | undefined;
+if (native) {
+  // Alternating halves, summed: SIMD matmul, native, SIMD, native.
+  const sum = { simd: { wall: 0, cpu: 0 }, native: { wall: 0, cpu: 0 } };
+  const half = Math.max(2, Math.ceil(steps / 2));
+  for (let round = 0; round < 2; round++) {
+    for (const kernel of ['simd', 'native'] as const) {
+      matMulStrategy.kernel = kernel;
+      const t = timeSteps(false, half, 2);
+      sum[kernel].wall += t.wall / 2;
+      sum[kernel].cpu += t.cpu / 2;
+    }
+  }
+  fixedTimes = sum.native;
+  simdTimes = sum.simd;
+} else {
+  console.error(`# native matmul not available (${info.matmul.nativeUnavailable ?? 'see matMulPath()'}): core's WebAssembly SIMD matmul`);
+  fixedTimes = timeSteps(false, steps, 2);
+}
 const fixedMs = fixedTimes.wall;
 const line = (peer: string, peerValue: number) =>
   console.log(JSON.stringify({ bench: 'core/train-step/nanogpt-cpu', ours: round(fixedMs), peer, peerValue: round(peerValue), ratio: round(fixedMs / peerValue), unit: 'ms/step' }));
@@ -109,8 +140,43 @@ console.log(
     unit: 'cpu ms/step',
   }),
 );
+if (native && simdTimes) {
+  const label = `native matmul (${native.isa()}, ${native.threads()} threads)`;
+  console.log(
+    JSON.stringify({
+      bench: 'core/train-step/nanogpt-cpu/native-vs-simd',
+      ours: round(fixedTimes.wall),
+      peer: `same step with core's WebAssembly SIMD matmul, wall; ours: ${label}`,
+      peerValue: round(simdTimes.wall),
+      ratio: round(fixedTimes.wall / simdTimes.wall),
+      unit: 'ms/step',
+    }),
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'core/train-step/nanogpt-cpu/native-vs-simd/cpu-time',
+      ours: round(fixedTimes.cpu),
+      peer: `same step with core's WebAssembly SIMD matmul, process CPU time; ours: ${label}`,
+      peerValue: round(simdTimes.cpu),
+      ratio: round(fixedTimes.cpu / simdTimes.cpu),
+      unit: 'cpu ms/step',
+    }),
+  );
+}
 const torch = pytorchMs();
-if (torch) line(torch.label, torch.ms);
+if (torch) {
+  line(torch.label, torch.ms);
+  console.log(
+    JSON.stringify({
+      bench: 'core/train-step/nanogpt-cpu/cpu-time-vs-pytorch-wall',
+      ours: round(fixedTimes.cpu),
+      peer: `${torch.label}, wall`,
+      peerValue: round(torch.ms),
+      ratio: round(fixedTimes.cpu / torch.ms),
+      unit: 'ms/step (ours: CPU time)',
+    }),
+  );
+}
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;

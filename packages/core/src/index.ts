@@ -137,3 +137,6 @@ export type {
   Usage,
   LogprobResult,
 } from './interfaces/language-model.js';
+
+export { matMulPath, type MatMulPathInfo } from './backend/init-backend.js';
+export { nativeMatMulStatus, type NativeMatMulStatus } from './backend/native.js';

@@ -1,6 +1,9 @@
 import { tf } from '../tf.js';
 import { BackendError, InvalidArgumentError } from '../errors/index.js';
-import { installWasmKernelFixes, uninstallWasmKernelFixes } from './wasm-fixes.js';
+import { installWasmKernelFixes, uninstallWasmKernelFixes, wasmKernelFixesInstalled } from './wasm-fixes.js';
+import { loadNativeMatMul, nativeMatMulStatus } from './native.js';
+import { matMulKernelInUse } from './wasm-kernels/matmul-core.js';
+import type { WasmBackend } from './wasm-kernels/wasm-heap.js';
 
 /** Backends llmkit knows how to select, fastest first. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -23,6 +26,24 @@ export interface BackendInfo {
   simd: boolean;
   /** Kernels core registered or replaced on this backend. */
   kernelFixes: string[];
+  /** Which matmul implementation runs (at initBackend time; {@link matMulPath} tells it now). */
+  matmul: MatMulPathInfo;
+}
+
+/**
+ * The matmul implementation in use: 'native' (the optional @llmkit/core-native addon, AVX-512 or
+ * AVX2+FMA with threads), 'simd' (core's WebAssembly SIMD sgemm), 'xnnpack' (core's
+ * transpose-then-XNNPACK path), or 'backend' (the backend's own kernel: tensorflow, cpu, or wasm
+ * without core's kernel fixes).
+ */
+export interface MatMulPathInfo {
+  path: 'native' | 'simd' | 'xnnpack' | 'backend';
+  /** 'avx512f' or 'avx2' on the native path. */
+  isa?: string;
+  /** Threads of the native path. */
+  threads?: number;
+  /** Why the native addon is not used, when it is not (LLMKIT_NATIVE=0, not built, ...). */
+  nativeUnavailable?: string;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
@@ -90,11 +111,30 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   const simd = chosen === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : false;
   const threads = chosen === 'wasm' ? wasmThreadCount() : chosen === 'tensorflow' ? osThreads() : 1;
-  current = { backend: chosen, threads, simd, kernelFixes: fixes };
-  const message = `llmkit backend: ${chosen} (threads ${threads}, simd ${simd}, kernel fixes ${fixes.length})`;
+  // Load the optional native matmul now, so that the first matmul can already use it.
+  if (chosen === 'wasm') await loadNativeMatMul();
+  const matmul = matMulPath();
+  current = { backend: chosen, threads, simd, kernelFixes: fixes, matmul };
+  const native = matmul.path === 'native' ? ` ${matmul.isa} x${matmul.threads}` : '';
+  const message = `llmkit backend: ${chosen} (threads ${threads}, simd ${simd}, kernel fixes ${fixes.length}, matmul ${matmul.path}${native})`;
   if (options.log === true) console.error(message);
   else if (typeof options.log === 'function') options.log(message);
   return current;
+}
+
+/**
+ * The matmul implementation the current backend uses now (it changes with `LLMKIT_NATIVE`,
+ * kernel fixes being installed, and the benchmarks' `matMulStrategy`).
+ * @example
+ * await initBackend();
+ * matMulPath(); // { path: 'native', isa: 'avx512f', threads: 2 } or { path: 'simd', nativeUnavailable: '...' }
+ */
+export function matMulPath(): MatMulPathInfo {
+  const status = nativeMatMulStatus();
+  const backend = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackend) : undefined;
+  const path = backend && wasmKernelFixesInstalled() ? matMulKernelInUse(backend) : 'backend';
+  if (path === 'native') return { path, isa: status.isa, threads: status.threads };
+  return status.available ? { path } : { path, nativeUnavailable: status.reason };
 }
 
 /** The info of the last `initBackend()` call, or undefined before one. */

@@ -8,7 +8,12 @@
  * 3-D/4-D matmul, and so every matmul gradient) falls to `slow_batch_matmul`, a
  * scalar triple loop at ~1-2 GFLOP/s against ~25 for the XNNPACK path.
  *
- * Default fix (matMulStrategy.kernel 'simd'): core's own WebAssembly SIMD sgemm
+ * Default (matMulStrategy.kernel 'native'), when the optional @llmkit/core-native addon loads
+ * (see ../native.ts): its AVX-512 / AVX2+FMA sgemm with a thread pool, on the operands in place
+ * on the tfjs heap (the addon gets the heap's ArrayBuffer view and byte offsets), with the same
+ * strides and batch broadcast as the SIMD path below; batched products go in one call.
+ *
+ * Otherwise (or with kernel 'simd'): core's own WebAssembly SIMD sgemm
  * (packages/core/wasm/kernels/matmul.c, see simd-module.ts) reads both operands
  * in place on the tfjs heap with any transpose and batch broadcast: ~28 GFLOP/s
  * in training shapes (bench/matmul.bench.ts), 1.1-2.4x the path below.
@@ -26,6 +31,7 @@
  */
 import { tf } from '../../tf.js';
 import { simdKernels, type SimdKernels } from './simd-module.js';
+import { nativeMatMul, type NativeMatMulAddon } from '../native.js';
 import {
   cFunction,
   HeapAliases,
@@ -41,11 +47,12 @@ import {
 /** Knobs for measuring alternatives in benchmarks; the defaults are the fastest measured. */
 export const matMulStrategy = {
   /**
-   * 'simd': core's own WebAssembly SIMD sgemm (wasm/kernels/matmul.c) on the tensors in place, for
-   * every transpose and batch variant; 'xnnpack': the transpose-then-XNNPACK path below (also the
-   * fallback when the SIMD module cannot load, see simd-module.ts).
+   * 'native': the @llmkit/core-native addon (AVX-512 / AVX2+FMA, threads) when it loaded, else
+   * 'simd'; 'simd': core's own WebAssembly SIMD sgemm (wasm/kernels/matmul.c) on the tensors in
+   * place, for every transpose and batch variant; 'xnnpack': the transpose-then-XNNPACK path below
+   * (also the fallback when the SIMD module cannot load, see simd-module.ts).
    */
-  kernel: 'simd' as 'simd' | 'xnnpack',
+  kernel: 'native' as 'native' | 'simd' | 'xnnpack',
   /** 'wasm': tfjs-wasm's Transpose kernel; 'js': a blocked loop over heap views. */
   transpose: 'wasm' as 'wasm' | 'js',
   /** 'alias': per-batch XNNPACK calls on aliased slices; 'copy': copy each slice out first. */
@@ -195,8 +202,13 @@ export function fastMatMul(
 ): TensorInfo {
   const d = matMulDims(a, b, transposeA, transposeB);
   const { m, k, n, batchA, batchB, batchOut } = d;
-  if (matMulStrategy.kernel === 'simd' && (!fused || SIMD_EPILOGUES.has(fused.activation))) {
+  if (matMulStrategy.kernel !== 'xnnpack' && (!fused || SIMD_EPILOGUES.has(fused.activation))) {
     const kernels = simdKernels(backend);
+    const addon = matMulStrategy.kernel === 'native' ? nativeMatMul() : undefined;
+    // The fused epilogue (bias, activation) is the SIMD module's bias_act.
+    if (addon && (kernels || !fused || (!fused.bias && fused.activation === 0))) {
+      return nativeMatMulOnHeap(backend, addon, kernels, a, b, transposeA, transposeB, d, fused);
+    }
     if (kernels) return simdMatMul(backend, kernels, a, b, transposeA, transposeB, d, fused);
   }
   if (!fused && transposeB && !transposeA && batchB === 1 && batchA * m <= SMALL_ROWS_TRANSPOSED_B) {
@@ -301,6 +313,66 @@ function simdMatMul(
     kernels.bias_act(outBase, batchOut * m, n, bias, fused.activation, fused.leakyreluAlpha);
   }
   return out;
+}
+
+/**
+ * The native path: the same strides and batch mapping as {@link simdMatMul}, through the
+ * @llmkit/core-native addon on tfjs' heap (its current view, taken after the output is
+ * allocated: allocating may grow and replace the buffer). Batched products go in one
+ * sgemmBatch call, which also spreads the batch entries over the addon's threads.
+ */
+function nativeMatMulOnHeap(
+  backend: WasmBackend,
+  addon: NativeMatMulAddon,
+  kernels: SimdKernels | undefined,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  d: MatMulDims,
+  fused?: FusedEpilogue,
+): TensorInfo {
+  const { m, k, n, batchA, batchB, batchOut } = d;
+  const out = backend.makeOutput([...d.outOuter, m, n], 'float32');
+  const aBase = heapOffset(backend, a);
+  const bBase = heapOffset(backend, b);
+  const outBase = heapOffset(backend, out);
+  const heap = backend.wasm.HEAPU8;
+  // op(A)(i, p) = a[i * rsa + p * csa]; a is stored [m, k], or [k, m] when transposed.
+  const rsa = transposeA ? 1 : k;
+  const csa = transposeA ? m : 1;
+  const rsb = transposeB ? 1 : n;
+  const csb = transposeB ? k : 1;
+  if (batchB === 1 && !transposeA) {
+    // [B, M, K] x [K, N] == [B*M, K] x [K, N]: one call.
+    addon.sgemm(heap, batchA * m, n, k, aBase, rsa, csa, bBase, rsb, csb, outBase, n);
+  } else if (batchOut === 1) {
+    addon.sgemm(heap, m, n, k, aBase, rsa, csa, bBase, rsb, csb, outBase, n);
+  } else {
+    const aMap = batchA === 1 ? undefined : broadcastIndex(d.outOuter, d.outerA);
+    const bMap = batchB === 1 ? undefined : broadcastIndex(d.outOuter, d.outerB);
+    const aBytes = new Uint32Array(batchOut);
+    const bBytes = new Uint32Array(batchOut);
+    const cBytes = new Uint32Array(batchOut);
+    for (let i = 0; i < batchOut; i++) {
+      aBytes[i] = aBase + (aMap ? aMap[i] : 0) * m * k * 4;
+      bBytes[i] = bBase + (bMap ? bMap[i] : 0) * k * n * 4;
+      cBytes[i] = outBase + i * m * n * 4;
+    }
+    addon.sgemmBatch(heap, m, n, k, rsa, csa, rsb, csb, n, aBytes, bBytes, cBytes);
+  }
+  if (fused && (fused.bias || fused.activation !== 0)) {
+    const bias = fused.bias ? heapOffset(backend, fused.bias) : 0;
+    kernels!.bias_act(outBase, batchOut * m, n, bias, fused.activation, fused.leakyreluAlpha);
+  }
+  return out;
+}
+
+/** Which implementation {@link fastMatMul} uses now on this wasm backend (unfused products). */
+export function matMulKernelInUse(backend: WasmBackend): 'native' | 'simd' | 'xnnpack' {
+  if (matMulStrategy.kernel === 'xnnpack') return 'xnnpack';
+  if (matMulStrategy.kernel === 'native' && nativeMatMul()) return 'native';
+  return simdKernels(backend) ? 'simd' : 'xnnpack';
 }
 
 /**
