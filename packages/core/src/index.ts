@@ -138,5 +138,22 @@ export type {
   LogprobResult,
 } from './interfaces/language-model.js';
 
+// Fused ops for cached decoding (one llmkit wasm kernel each; composed tfjs ops elsewhere)
+export {
+  rmsNorm,
+  addRmsNorm,
+  siluMul,
+  ropeDecodeQkv,
+  decodeAttention,
+  fusedDecodeAvailable,
+  fusedDecodeKernels,
+  linearRows,
+  swigluRows,
+  LINEAR_ROWS_MAX,
+  type LinearParams,
+  type RopeDecodeQkvOptions,
+  type DecodeAttentionOptions,
+} from './ops/fused-decode.js';
 export { matMulPath, type MatMulPathInfo } from './backend/init-backend.js';
 export { nativeMatMulStatus, type NativeMatMulStatus } from './backend/native.js';
+export { layerNorm, geluExact, adamwUpdate, fusedTrainAvailable, fusedTrainKernels, type AdamWUpdateOptions } from './ops/fused-train.js';

@@ -351,11 +351,19 @@ export class DecoderLM extends Module {
     let cache: KVCache | undefined = useCache ? this.createCache() : undefined;
     let cached: number[][] = [];
     const lastLogits = (ids: number[][], c?: KVCache): Float32Array[] => {
-      const data = tf.tidy(() => {
+      // The tidy returns the tensor, not its values: tf.tidy walks every element of an array it returns.
+      const last = tf.tidy(() => {
         const logits = this.forward(ids, c ? { cache: c } : {});
         const [b, t] = logits.shape;
-        return tf.slice(logits, [0, t - 1, 0], [b, 1, vocab]).dataSync() as Float32Array;
+        // one new token per sequence (cached decoding): the logits are already the last position's
+        return t === 1 ? logits : tf.slice(logits, [0, t - 1, 0], [b, 1, vocab]);
       });
+      let data: Float32Array;
+      try {
+        data = last.dataSync() as Float32Array;
+      } finally {
+        last.dispose();
+      }
       return ids.map((_, i) => data.slice(i * vocab, (i + 1) * vocab));
     };
     const step = async (sequences: number[][]): Promise<Float32Array[]> => {

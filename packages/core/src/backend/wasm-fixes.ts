@@ -17,6 +17,17 @@ import * as transpose from './wasm-kernels/transpose.js';
 import * as unarySimd from './wasm-kernels/unary-simd.js';
 import * as unsortedSegmentSum from './wasm-kernels/unsorted-segment-sum.js';
 import type { KernelArgs, StockKernels } from './wasm-kernels/wasm-heap.js';
+import * as rmsNorm from './wasm-kernels/rms-norm.js';
+import * as addRmsNorm from './wasm-kernels/add-rms-norm.js';
+import * as siluMul from './wasm-kernels/silu-mul.js';
+import * as ropeHeads from './wasm-kernels/rope-heads.js';
+import * as decodeAttention from './wasm-kernels/decode-attention.js';
+import * as linearRows from './wasm-kernels/linear-rows.js';
+import * as layerNormTrain from './wasm-kernels/layer-norm-train.js';
+import * as geluTrain from './wasm-kernels/gelu-train.js';
+import * as adamwUpdate from './wasm-kernels/adamw-update.js';
+import * as splitV from './wasm-kernels/split-v.js';
+import * as gatherV2 from './wasm-kernels/gather-v2.js';
 
 type KernelFactory = (stock: StockKernels) => (args: KernelArgs) => unknown;
 
@@ -39,6 +50,21 @@ const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   { kernelName: 'Sub', make: makeBinary('Sub') },
   { kernelName: 'Multiply', make: makeBinary('Multiply') },
   { kernelName: 'RealDiv', make: makeBinary('RealDiv') },
+  // llmkit's own fused kernels for cached decoding (no stock counterpart; op functions in ../ops/fused-decode.ts)
+  { kernelName: rmsNorm.KERNEL_NAME, make: () => rmsNorm.rmsNormKernel },
+  { kernelName: addRmsNorm.KERNEL_NAME, make: () => addRmsNorm.addRmsNormKernel },
+  { kernelName: siluMul.KERNEL_NAME, make: () => siluMul.siluMulKernel },
+  { kernelName: ropeHeads.KERNEL_NAME, make: () => ropeHeads.ropeHeadsKernel },
+  { kernelName: decodeAttention.KERNEL_NAME, make: () => decodeAttention.decodeAttentionKernel },
+  { kernelName: linearRows.KERNEL_NAME, make: () => linearRows.linearRowsKernel },
+  // llmkit's own fused kernels for training (no stock counterpart; op functions in ../ops/fused-train.ts)
+  { kernelName: layerNormTrain.KERNEL_NAME, make: () => layerNormTrain.layerNormKernel },
+  { kernelName: layerNormTrain.GRAD_KERNEL_NAME, make: () => layerNormTrain.layerNormGradKernel },
+  { kernelName: geluTrain.KERNEL_NAME, make: () => geluTrain.geluKernel },
+  { kernelName: geluTrain.GRAD_KERNEL_NAME, make: () => geluTrain.geluGradKernel },
+  { kernelName: adamwUpdate.KERNEL_NAME, make: () => adamwUpdate.adamwKernel },
+  { kernelName: splitV.KERNEL_NAME, make: splitV.makeSplitV },
+  { kernelName: gatherV2.KERNEL_NAME, make: gatherV2.makeGatherV2 },
 ];
 
 const BACKEND = 'wasm';

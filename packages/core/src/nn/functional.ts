@@ -10,11 +10,11 @@ import {
   normalizeAxis,
   type CustomGradientFunc,
 } from './checks.js';
+import { geluExact } from '../ops/fused-train.js';
 
 /** The two forms of {@link gelu}, as `approximate` in `torch.nn.functional.gelu`. */
 export type GeluApproximate = 'none' | 'tanh';
 
-const SQRT_HALF = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /**
@@ -34,9 +34,8 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 export function gelu(x: tf.Tensor, approximate: GeluApproximate = 'none'): tf.Tensor {
   checkTensor(x, 'gelu(x)');
   checkFloat(x, 'gelu(x)');
-  if (approximate === 'none') {
-    return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT_HALF)))));
-  }
+  // 'none': ops/fused-train.ts runs these composed ops, or on wasm one fused kernel each way.
+  if (approximate === 'none') return geluExact(x);
   if (approximate === 'tanh') {
     return tf.tidy(() => {
       const inner = tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x))));

@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
 import { Module, createParameter, type Parameter } from './module.js';
+import { layerNorm } from '../ops/fused-train.js';
 import { checkFloat, checkPositiveNumber, checkTensor, checkTrailingShape, toNormalizedShape } from './checks.js';
 
 /** Options of {@link LayerNorm}. */
@@ -55,6 +56,8 @@ export class LayerNorm extends Module {
     checkTensor(x, 'LayerNorm.forward(x)');
     checkFloat(x, 'LayerNorm.forward(x)');
     checkTrailingShape(x, this.normalizedShape, `LayerNorm([${this.normalizedShape}])`, 'normalizedShape');
+    // One normalized dim: ops/fused-train.ts (one kernel each way on wasm, the same composed ops elsewhere).
+    if (this.normalizedShape.length === 1) return layerNorm(x, this.weight, this.bias, this.eps);
     return tf.tidy(() => {
       const axes = this.normalizedShape.map((_, i) => x.rank - this.normalizedShape.length + i);
       const centered = tf.sub(x, tf.mean(x, axes, true));

@@ -9,6 +9,7 @@ import {
   type ParamGroupInput,
   type ParamState,
 } from './optimizer.js';
+import { adamwUpdate } from '../ops/fused-train.js';
 
 /** Options of {@link AdamW}; the defaults are PyTorch's. */
 export interface AdamWOptions {
@@ -84,6 +85,14 @@ export class AdamW extends Optimizer<AdamWParamGroup> {
     const [beta1, beta2] = group.betas;
     const expAvg = state.buffers.get('exp_avg') ?? tf.zerosLike(param);
     const expAvgSq = state.buffers.get('exp_avg_sq') ?? tf.zerosLike(param);
+    if (!amsgrad) {
+      // The same float32 ops as below in the same order; on wasm one fused kernel (ops/fused-train.ts).
+      const next = adamwUpdate(param, grad, expAvg, expAvgSq, { lr, beta1, beta2, eps, weightDecay, step: state.step });
+      param.assign(next.param);
+      this.setBuffer(state, 'exp_avg', next.expAvg);
+      this.setBuffer(state, 'exp_avg_sq', next.expAvgSq);
+      return;
+    }
     // Scalars are computed in float64 like Python floats, then used as float32 like PyTorch does.
     let p: tf.Tensor = param;
     if (weightDecay !== 0) p = tf.mul(p, 1 - lr * weightDecay); // param.mul_(1 - lr * weight_decay)

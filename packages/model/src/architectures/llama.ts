@@ -10,6 +10,7 @@ import { Embedding, Linear, Module, RMSNorm, tf, type Rng, getDefaultRng } from 
 import { InvalidArgumentError } from '@llmkit/core/errors';
 import { MultiHeadAttention, RotaryEmbedding, applyRope, combineMasks, paddingMask, ropeConfigFromHf, scaledDotProductAttention } from '@llmkit/attention';
 import { ConfigReader, activationFn, checkHeads, compactConfig, type ModelConfig } from '../config.js';
+import { canDecodeFast, llamaDecodeStep } from './llama-decode.js';
 import { DecoderBody, initLikeHf, segmentCausalMask, type Architecture, type DecoderBodyForwardOptions } from './base.js';
 
 /**
@@ -21,15 +22,23 @@ export class LlamaMLP extends Module {
   gate_proj: Linear;
   up_proj: Linear;
   down_proj: Linear;
+  /** HF hidden_act (`silu` for Llama). */
+  readonly hiddenAct: string;
   private readonly _act: (x: tf.Tensor) => tf.Tensor;
 
   constructor(config: ModelConfig, rng: Rng) {
     super();
+    this.hiddenAct = config.hiddenAct;
     const bias = config.mlpBias;
     this.gate_proj = new Linear(config.hiddenSize, config.intermediateSize, { bias, rng });
     this.up_proj = new Linear(config.hiddenSize, config.intermediateSize, { bias, rng });
     this.down_proj = new Linear(config.intermediateSize, config.hiddenSize, { bias, rng });
     this._act = activationFn(config.hiddenAct);
+  }
+
+  /** The activation of `hiddenAct`. */
+  act(x: tf.Tensor): tf.Tensor {
+    return this._act(x);
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -188,6 +197,10 @@ export class LlamaForCausalLM extends DecoderBody {
   }
 
   forward(inputIds: tf.Tensor2D, options: DecoderBodyForwardOptions = {}): tf.Tensor3D {
+    // cached decoding of one token per sequence: the few-kernel path (llama-decode.ts)
+    if (options.cache && !options.attentionMask && !options.positionIds && !options.segmentIds && canDecodeFast(this, inputIds)) {
+      return llamaDecodeStep(this, inputIds, options.cache);
+    }
     return tf.tidy(() => this.lm_head.forward(this.model.forward(inputIds, options)) as tf.Tensor3D);
   }
 }

@@ -41,6 +41,38 @@ export interface SimdKernels {
   binary_f32(op: number, a: number, b: number, y: number, n: number, bn: number, smallLeft: number): void;
   /** Byte offset of the 16-byte-aligned scratch buffer in the tfjs heap. */
   scratch: number;
+  /** Size of that scratch buffer in bytes. */
+  scratchBytes: number;
+  /** RMSNorm of rows x [rows, n] times weight w [n] (w 0: none) into y; see decode.c. */
+  rms_norm_f32(x: number, w: number, y: number, rows: number, n: number, eps: number): void;
+  /** sum = x + res, y = RMSNorm(sum) * w, rows of n. */
+  add_rms_norm_f32(x: number, res: number, w: number, sum: number, y: number, rows: number, n: number, eps: number): void;
+  /** y = silu(g) * u for n floats. */
+  silu_mul_f32(g: number, u: number, y: number, n: number): void;
+  /** Rotary embedding of x [rows, heads * d] (first rd features) with one cos/sin row of rd values. */
+  rope_f32(x: number, cos: number, sin: number, y: number, rows: number, heads: number, d: number, rd: number): void;
+  /** One query per (batch, head) over k/v [b, hkv, tk, d]; keys start..tk-1; scratch tk + dq floats. */
+  decode_attention_f32(
+    q: number, k: number, v: number, out: number, scratch: number,
+    b: number, h: number, hkv: number, tk: number, dq: number, dv: number, start: number, scale: number,
+  ): void;
+  /** y [m, n] = x [m, k] w^T (+ bias; 0 none), w [n, k]: dot products as sgemm's few-row path. */
+  linear_rows_f32(x: number, m: number, k: number, w: number, n: number, bias: number, y: number): void;
+  /** y = silu(x wg^T + bg) * (x wu^T + bu); u: m * n floats of scratch. */
+  swiglu_rows_f32(x: number, m: number, k: number, wg: number, bg: number, wu: number, bu: number, n: number, y: number, u: number): void;
+  /** LayerNorm of rows x [rows, n] with optional w, b (0: none) into y; writes mean and rstd [rows]. See train.c. */
+  layer_norm_f32(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, n: number, eps: number): void;
+  /** Backward of layer_norm_f32: dx, and dw / db summed over rows (0: not wanted). */
+  layer_norm_grad_f32(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, rows: number, n: number): void;
+  /** Exact GELU y of n floats; with cdf != 0 also writes 0.5 (1 + erf(x / sqrt 2)). */
+  gelu_f32(x: number, y: number, cdf: number, n: number): void;
+  /** dx = dy * (cdf + x * phi(x)) for n floats. */
+  gelu_grad_f32(x: number, cdf: number, dy: number, dx: number, n: number): void;
+  /** One AdamW update of n floats into pOut, mOut, vOut (the composed float32 ops in order). */
+  adamw_f32(
+    p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
+    decay: number, decayF: number, omb1: number, beta2: number, omb2: number, bc2Sqrt: number, eps: number, negStep: number,
+  ): void;
 }
 
 const loaded = new WeakMap<WasmModule, SimdKernels | null>();
@@ -111,7 +143,7 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
       compiled = new WebAssembly.Module(bytes);
     }
     const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-    const exports = instance.exports as unknown as Omit<SimdKernels, 'scratch'> & { sgemm_scratch_bytes(): number };
+    const exports = instance.exports as unknown as Omit<SimdKernels, 'scratch' | 'scratchBytes'> & { sgemm_scratch_bytes(): number };
     const bytes = exports.sgemm_scratch_bytes();
     const raw = backend.wasm._malloc(bytes + 16);
     return {
@@ -121,6 +153,19 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
       erf_f32: exports.erf_f32,
       binary_f32: exports.binary_f32,
       scratch: (raw + 15) & ~15,
+      scratchBytes: bytes,
+      rms_norm_f32: exports.rms_norm_f32,
+      add_rms_norm_f32: exports.add_rms_norm_f32,
+      silu_mul_f32: exports.silu_mul_f32,
+      rope_f32: exports.rope_f32,
+      decode_attention_f32: exports.decode_attention_f32,
+      linear_rows_f32: exports.linear_rows_f32,
+      swiglu_rows_f32: exports.swiglu_rows_f32,
+      layer_norm_f32: exports.layer_norm_f32,
+      layer_norm_grad_f32: exports.layer_norm_grad_f32,
+      gelu_f32: exports.gelu_f32,
+      gelu_grad_f32: exports.gelu_grad_f32,
+      adamw_f32: exports.adamw_f32,
     };
   } catch (error) {
     loadError = error as Error;
