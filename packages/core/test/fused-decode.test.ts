@@ -15,21 +15,12 @@ import {
   siluMul,
   swigluRows,
 } from '../src/ops/fused-decode.js';
+import { seeded } from './seeded.js';
 
 // core's fused decode ops (src/ops/fused-decode.ts; wasm kernels in wasm/kernels/decode.c) on random
 // inputs against float64 loops written here, against the same ops composed from tfjs kernels
 // (fusedDecodeKernels.enabled = false) and against tfjs' cpu backend.
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randn(rand: () => number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);

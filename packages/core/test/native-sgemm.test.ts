@@ -6,6 +6,7 @@ import { initBackend, matMulPath } from '../src/backend/init-backend.js';
 import { loadNativeMatMul, nativeMatMul, type NativeMatMulAddon } from '../src/backend/native.js';
 import { matMulStrategy } from '../src/backend/wasm-kernels/matmul-core.js';
 import { Linear, LayerNorm, Embedding, computeGradients, crossEntropy, createRng, gelu, Module } from '../src/index.js';
+import { seeded } from './seeded.js';
 
 // The optional native sgemm (@llmkit/core-native: AVX-512 / AVX2+FMA, thread pool), against a
 // float64 triple loop written here and against core's WebAssembly SIMD sgemm on the same tensors.
@@ -23,16 +24,6 @@ if (!status.available) {
 const addon = nativeMatMul() as NativeMatMulAddon;
 const U = 2 ** -24;
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Product {
   m: number;

@@ -7,6 +7,7 @@ import {
   wasmKernelFixesInstalled,
 } from '../src/backend/wasm-fixes.js';
 import { expectClose } from '../src/testing/expect-close.js';
+import { seeded } from './seeded.js';
 
 // Every fixed wasm kernel is compared with tfjs' 'cpu' backend on the same
 // inputs. Inputs are uniform in [-0.5, 0.5] scaled by 1/sqrt(K) where they feed
@@ -15,16 +16,6 @@ import { expectClose } from '../src/testing/expect-close.js';
 
 type Backend = 'cpu' | 'wasm';
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(size: number, seed: number, scale = 1): Float32Array {
   const rand = seeded(seed);

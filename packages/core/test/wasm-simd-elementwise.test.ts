@@ -3,21 +3,12 @@ import { tf } from '../src/tf.js';
 import { initBackend } from '../src/backend/init-backend.js';
 import { elementwiseStrategy } from '../src/backend/wasm-kernels/unary-simd.js';
 import { expectClose } from '../src/testing/expect-close.js';
+import { seeded } from './seeded.js';
 
 // Core's SIMD Exp, Erf, Add, Sub, Multiply, RealDiv (packages/core/wasm/kernels/elementwise.c) against float64 references
 // computed here, tfjs' cpu backend and the stock tfjs-wasm kernels (libc expf/erff), plus the
 // zero-copy Identity.
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * erf in float64 by its Maclaurin series for |x| < 3 (terms alternate and shrink after n > x^2;

@@ -5,6 +5,7 @@ import { matMulStrategy } from '../src/backend/wasm-kernels/matmul-core.js';
 import { assertNoDataSegments, simdKernels, simdKernelsError, tfjsMemory } from '../src/backend/wasm-kernels/simd-module.js';
 import { heapOffset, type WasmBackend } from '../src/backend/wasm-kernels/wasm-heap.js';
 import { expectClose } from '../src/testing/expect-close.js';
+import { seeded } from './seeded.js';
 
 // Core's WebAssembly SIMD sgemm (packages/core/wasm/kernels/matmul.c), run on tfjs-wasm's own memory,
 // against three independent results on the same inputs: a float64 triple loop written here, tfjs'
@@ -12,16 +13,6 @@ import { expectClose } from '../src/testing/expect-close.js';
 // Inputs are uniform in [-0.5, 0.5) (a additionally scaled by 1/sqrt(K)), so every output is O(1)
 // and fp32 rounding over K <= 700 terms stays below ~1e-5 absolute; tolerance 2e-5.
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
