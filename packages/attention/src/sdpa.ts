@@ -5,7 +5,7 @@
  * dropout on the probabilities), except that a query row whose keys are all
  * masked gives zeros (torch gives NaN).
  */
-import { dropout, tf, type Rng } from '@llmkit/core';
+import { causalSoftmax, dropout, tf, type Rng } from '@llmkit/core';
 import { InvalidArgumentError, ShapeMismatchError } from '@llmkit/core/errors';
 import { causalMask } from './masks.js';
 
@@ -221,8 +221,12 @@ const maskedSoftmax = tf.customGrad(((s: tf.Tensor, save: tf.GradSaveFunc) => {
 export function scaledDotProductAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, options: SdpaOptions = {}): tf.Tensor4D {
   return tf.tidy(() => {
     const plan = planAttention(q, k, v, options, 'scaledDotProductAttention');
-    const scores = applyMasks(attentionScores(q, k, plan, plan.tk), plan, 0, plan.tk);
-    let probs = maskedSoftmax(scores);
+    const scores = attentionScores(q, k, plan, plan.tk);
+    // causal alone: core's causalSoftmax (top-left, offset 0; on wasm one fused kernel each way);
+    // every row attends key 0, so it equals maskedSoftmax(applyMasks(...)) there.
+    let probs = plan.causal && !plan.boolMask && !plan.floatMask
+      ? causalSoftmax(scores)
+      : maskedSoftmax(applyMasks(scores, plan, 0, plan.tk));
     if (plan.dropout > 0) probs = dropout(probs, plan.dropout, { rng: plan.rng });
     return attentionValues(probs, v, plan, plan.tk);
   });

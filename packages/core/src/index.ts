@@ -157,3 +157,4 @@ export {
 export { matMulPath, type MatMulPathInfo } from './backend/init-backend.js';
 export { nativeMatMulStatus, type NativeMatMulStatus } from './backend/native.js';
 export { layerNorm, geluExact, adamwUpdate, fusedTrainAvailable, fusedTrainKernels, type AdamWUpdateOptions } from './ops/fused-train.js';
+export { causalSoftmax, geluTanh, sumSquares, type CausalSoftmaxOptions } from './ops/fused-train.js';

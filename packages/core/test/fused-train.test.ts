@@ -4,26 +4,19 @@ import { initBackend } from '../src/backend/init-backend.js';
 import { installWasmKernelFixes } from '../src/backend/wasm-fixes.js';
 import { expectClose } from '../src/testing/expect-close.js';
 import { InvalidArgumentError, ShapeMismatchError } from '../src/errors/index.js';
-import { adamwUpdate, fusedTrainAvailable, fusedTrainKernels, geluExact, layerNorm } from '../src/ops/fused-train.js';
+import {
+  adamwUpdate, causalSoftmax, fusedTrainAvailable, fusedTrainKernels, geluExact, geluTanh, layerNorm, sumSquares,
+} from '../src/ops/fused-train.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { LayerNorm } from '../src/nn/layer-norm.js';
-import { gelu } from '../src/nn/functional.js';
+import { crossEntropy, gelu } from '../src/nn/functional.js';
+import { seeded } from './seeded.js';
 
 // core's fused training ops (src/ops/fused-train.ts; wasm kernels in wasm/kernels/train.c): forward
 // values and gradients (through tf.grads) on random inputs against float64 loops written here, against
 // the same ops composed from tfjs kernels (fusedTrainKernels.enabled = false) and against tfjs' cpu
 // backend; AdamW bit for bit against its composed float32 ops.
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randn(rand: () => number, n: number, scale = 1, shift = 0): Float32Array {
   const out = new Float32Array(n);
@@ -375,5 +368,263 @@ describe('GatherV2 on wasm (core kernel fix)', () => {
       }
     };
     expectClose(await run('wasm'), await run('cpu'), { atol: 1e-6, label: 'gather grad' });
+  });
+});
+
+// ---- issue 12, part 2: causal attention softmax, tanh GELU, sum of squares / clipGradNorm ----
+
+/** Causal softmax of s [batch, tq, tk] * scale in float64 (row i attends j <= i + offset) and the gradient of sum(p * dp). */
+function causalSoftmax64(s: Float32Array, dp: Float32Array, batch: number, tq: number, tk: number, scale: number, offset: number) {
+  const p = new Float64Array(s.length);
+  const ds = new Float64Array(s.length);
+  for (let r = 0; r < batch * tq; r++) {
+    const i = r % tq;
+    const lim = Math.min(tk, i + offset + 1);
+    let mx = -Infinity;
+    for (let j = 0; j < lim; j++) mx = Math.max(mx, s[r * tk + j] * scale);
+    let sum = 0;
+    for (let j = 0; j < lim; j++) sum += Math.exp(s[r * tk + j] * scale - mx);
+    let dot = 0;
+    for (let j = 0; j < lim; j++) {
+      p[r * tk + j] = Math.exp(s[r * tk + j] * scale - mx) / sum;
+      dot += p[r * tk + j] * dp[r * tk + j];
+    }
+    // d/ds_j of sum_k p_k dp_k = scale * p_j * (dp_j - sum_k p_k dp_k) (softmax Jacobian, chain rule through the scale)
+    for (let j = 0; j < lim; j++) ds[r * tk + j] = scale * p[r * tk + j] * (dp[r * tk + j] - dot);
+  }
+  return { p, ds };
+}
+
+describe('causalSoftmax (fused training op)', () => {
+  const rand = seeded(41);
+  const cases = Array.from({ length: 5 }, (_, c) => {
+    const lead = [1 + Math.floor(rand() * 3), 1 + Math.floor(rand() * 4)];
+    const tq = 1 + Math.floor(rand() * 19);
+    const tk = tq + (c % 2 === 0 ? 0 : Math.floor(rand() * 7));
+    const offset = c % 2 === 0 ? 0 : tk - tq;
+    return { shape: [...lead, tq, tk], tq, tk, offset, scale: c === 4 ? 1 : 0.125 + rand() };
+  });
+  // tk % 4 == 0 takes the kernel's whole-chunk path (masked last chunk); the others its scalar-tail path
+  cases.push({ shape: [2, 3, 12, 16], tq: 12, tk: 16, offset: 4, scale: 0.3 }, { shape: [5, 64, 64], tq: 64, tk: 64, offset: 0, scale: 0.17 });
+  for (const c of cases) {
+    it(`forward and gradient match float64, composed and cpu: [${c.shape}], offset ${c.offset}, scale ${c.scale.toFixed(3)}`, async () => {
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      const sv = randn(rand, n, 3);
+      const dpv = randn(rand, n);
+      const batch = n / (c.tq * c.tk);
+      const { p, ds } = causalSoftmax64(sv, dpv, batch, c.tq, c.tk, c.scale, c.offset);
+      const opts = { scale: c.scale, offset: c.offset };
+      await checkAllPaths(() => causalSoftmax(tf.tensor(sv, c.shape), opts), [p], 1e-6, 'causalSoftmax');
+      await checkAllPaths(
+        () => tf.grads((s: tf.Tensor) => tf.sum(tf.mul(causalSoftmax(s, opts), tf.tensor(dpv, c.shape))))([tf.tensor(sv, c.shape)]),
+        [ds],
+        2e-6,
+        'causalSoftmax grad',
+      );
+    });
+  }
+
+  it('equals the additive -1e9 mask + softmax composition of the nanoGPT bench (forward and gradient)', async () => {
+    const rand2 = seeded(5);
+    const [b, h, t] = [2, 3, 16];
+    const sv = randn(rand2, b * h * t * t, 4);
+    const dpv = randn(rand2, b * h * t * t);
+    const scale = 1 / Math.sqrt(32);
+    const viaMask = (s: tf.Tensor) => {
+      const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([t, t]), -1, 0)), -1e9);
+      return tf.softmax(tf.add(tf.mul(s, scale), mask));
+    };
+    const run = (f: (s: tf.Tensor) => tf.Tensor) => () => {
+      const s = tf.tensor(sv, [b, h, t, t]);
+      return [f(s), ...tf.grads((x: tf.Tensor) => tf.sum(tf.mul(f(x), tf.tensor(dpv, [b, h, t, t]))))([s])];
+    };
+    const fusedOut = await runOn('wasm', true, run((s) => causalSoftmax(s, { scale })));
+    const reference = await runOn('wasm', true, run(viaMask));
+    expectClose(fusedOut[0], reference[0], { atol: 1e-6, rtol: 1e-5, label: 'probs vs -1e9 mask' });
+    expectClose(fusedOut[1], reference[1], { atol: 2e-6, rtol: 1e-5, label: 'grad vs -1e9 mask' });
+    // masked entries are exactly 0 in both
+    for (let r = 0; r < b * h * t; r++) for (let j = (r % t) + 1; j < t; j++) expect(fusedOut[0][r * t + j]).toBe(0);
+  });
+
+  it('runs one kernel forward and one backward on wasm', async () => {
+    const s = tf.randomNormal([2, 4, 8, 8]);
+    const fwd = await tf.profile(() => causalSoftmax(s, { scale: 0.5 }));
+    expect(fwd.kernels.map((k) => k.name)).toEqual(['LlmkitCausalSoftmax']);
+    const both = await tf.profile(() => tf.grad((x: tf.Tensor) => causalSoftmax(x, { scale: 0.5 }))(s));
+    const names = both.kernels.map((k) => k.name);
+    expect(names).toContain('LlmkitCausalSoftmaxGrad');
+    expect(names).not.toContain('Softmax');
+    s.dispose();
+  });
+
+  it('rejects bad inputs with typed errors', () => {
+    expect(() => causalSoftmax(tf.tensor1d([1, 2]))).toThrow(ShapeMismatchError);
+    expect(() => causalSoftmax(tf.zeros([2, 2], 'int32'))).toThrow(InvalidArgumentError);
+    expect(() => causalSoftmax(tf.zeros([2, 2]), { offset: -1 })).toThrow(InvalidArgumentError);
+    expect(() => causalSoftmax(tf.zeros([2, 2]), { scale: NaN })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('geluTanh (fused training op)', () => {
+  const C = Math.sqrt(2 / Math.PI);
+  it('forward and gradient match float64, composed and cpu (with tails and large |x|)', async () => {
+    const rand = seeded(17);
+    const n = 12 * 64 * 4 + 5;
+    const xv = randn(rand, n, 2.5);
+    xv.set([0, -0, 1e-6, -4, 4, 6.5, -6.5, 12, -12, 0.99, 1.01, 30, -30], 0);
+    const dyv = randn(rand, n);
+    const y64 = Array.from(xv, (x) => 0.5 * x * (1 + Math.tanh(C * (x + 0.044715 * x ** 3))));
+    // d/dx: 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) C (1 + 3 * 0.044715 x^2), u = C (x + 0.044715 x^3)
+    const dx64 = Array.from(xv, (x, i) => {
+      const th = Math.tanh(C * (x + 0.044715 * x ** 3));
+      return dyv[i] * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * C * (1 + 3 * 0.044715 * x * x));
+    });
+    await checkAllPaths(() => geluTanh(tf.tensor(xv)), [y64], 2e-6, 'geluTanh');
+    await checkAllPaths(() => gelu(tf.tensor(xv), 'tanh'), [y64], 2e-6, 'geluTanh via nn.gelu');
+    await checkAllPaths(() => tf.grads((x: tf.Tensor) => tf.sum(tf.mul(geluTanh(x), tf.tensor(dyv))))([tf.tensor(xv)]), [dx64], 4e-6, 'geluTanh grad');
+  });
+
+  it('fused forward is within 1e-6 of a float64 tanh GELU on a dense sweep of [-8, 8]', async () => {
+    const xv = Float32Array.from({ length: 16001 }, (_, i) => -8 + i / 1000);
+    const y64 = Array.from(xv, (x) => 0.5 * x * (1 + Math.tanh(C * (x + 0.044715 * x ** 3))));
+    const [fusedOut] = await runOn('wasm', true, () => geluTanh(tf.tensor(xv)));
+    expectClose(fusedOut, y64, { atol: 1e-6, rtol: 2e-7, label: 'geluTanh sweep vs float64' });
+  });
+
+  it('runs one kernel forward and one backward on wasm', async () => {
+    const x = tf.randomNormal([8, 32]);
+    const fwd = await tf.profile(() => gelu(x, 'tanh'));
+    expect(fwd.kernels.map((k) => k.name)).toEqual(['LlmkitGeluTanh']);
+    const both = await tf.profile(() => tf.grad((t: tf.Tensor) => geluTanh(t))(x));
+    const names = both.kernels.map((k) => k.name);
+    expect(names).toContain('LlmkitGeluTanhGrad');
+    expect(names).not.toContain('Tanh');
+    x.dispose();
+  });
+});
+
+describe('sumSquares and clipGradNorm (fused training op)', () => {
+  it('sumSquares matches float64 on random shapes (fused, composed, cpu)', async () => {
+    const rand = seeded(23);
+    const shapes = [[1], [7], [3, 5], [128, 129], [2, 3, 67], [0, 4]];
+    const values = shapes.map((s) => randn(rand, s.reduce((a, b) => a * b, 1), 2));
+    const expected = [values.map((v) => v.reduce((a, x) => a + x * x, 0))];
+    await checkAllPaths(() => sumSquares(values.map((v, i) => tf.tensor(v, shapes[i]))), expected, 1e-6, 'sumSquares');
+  });
+
+  it('clipGradNorm agrees with a float64 reference on wasm (fused and composed) and runs one LlmkitSumSquares kernel', async () => {
+    const { clipGradNorm } = await import('../src/optim/clip.js');
+    const rand = seeded(29);
+    const shapes = [[65, 128], [128], [384, 128], [512, 128], [3]];
+    const values = shapes.map((s) => randn(rand, s.reduce((a, b) => a * b, 1), 0.05));
+    const norm64 = Math.sqrt(values.reduce((a, v) => a + v.reduce((b, x) => b + x * x, 0), 0));
+    for (const maxNorm of [0.5 * norm64, 2 * norm64]) {
+      const coef = Math.min(maxNorm / (norm64 + 1e-6), 1);
+      const outs: Float32Array[][] = [];
+      for (const enabled of [true, false]) {
+        const out = await runOn('wasm', enabled, () => {
+          const grads = new Map(values.map((v, i) => [`p${i}`, tf.tensor(v, shapes[i])] as [string, tf.Tensor]));
+          const { grads: clipped, norm } = clipGradNorm(grads, maxNorm);
+          // fused: float64 accumulation (~1e-7 relative); composed: float32 Sum kernels (~6e-6 measured on 50K floats)
+          expect(Math.abs(norm / norm64 - 1)).toBeLessThan(enabled ? 1e-6 : 3e-5);
+          return [...clipped.values()];
+        });
+        out.forEach((o, i) => expectClose(o, Array.from(values[i], (x) => x * coef), { atol: 1e-7, rtol: 1e-5, label: `clip ${enabled} ${i}` }));
+        outs.push(out);
+      }
+      if (coef === 1) outs[0].forEach((o, i) => expect(Array.from(o)).toEqual(Array.from(values[i]))); // x * 1 is x: bit-identical copies
+    }
+    const grads = new Map(values.map((v, i) => [`p${i}`, tf.tensor(v, shapes[i])] as [string, tf.Tensor]));
+    const prof = await tf.profile(() => {
+      const { grads: clipped } = clipGradNorm(grads, 1e9);
+      clipped.forEach((g) => g.dispose());
+    });
+    const names = prof.kernels.map((k) => k.name);
+    expect(names.filter((k) => k === 'LlmkitSumSquares')).toHaveLength(1);
+    expect(names).not.toContain('Square');
+    expect(names).not.toContain('Multiply');
+    grads.forEach((g) => g.dispose());
+  });
+});
+
+describe('crossEntropy on wasm (fused training op)', () => {
+  /** float64 loss rows and d(sum_i w_i loss_i)/dlogits for one reduction, from the definition (torch cross_entropy). */
+  function ce64(x: Float32Array, t: Int32Array, m: number, c: number, ignore: number, eps: number, reduction: string, dy: Float32Array) {
+    const rows = new Float64Array(m);
+    const dx = new Float64Array(m * c);
+    let valid = 0;
+    for (let i = 0; i < m; i++) if (t[i] !== ignore) valid++;
+    for (let i = 0; i < m; i++) {
+      if (t[i] === ignore) continue;
+      let mx = -Infinity;
+      for (let j = 0; j < c; j++) mx = Math.max(mx, x[i * c + j]);
+      let se = 0;
+      for (let j = 0; j < c; j++) se += Math.exp(x[i * c + j] - mx);
+      const lse = mx + Math.log(se);
+      let meanLogp = 0;
+      for (let j = 0; j < c; j++) meanLogp += (x[i * c + j] - lse) / c;
+      // (1 - eps) * nll + eps * (-mean_c logp_c)
+      rows[i] = (1 - eps) * (lse - x[i * c + t[i]]) - eps * meanLogp;
+      // d rows[i] / dx_ij = softmax_ij - ((1 - eps) [j == t_i] + eps / c); times the upstream weight of row i
+      const w = reduction === 'none' ? dy[i] : reduction === 'sum' ? dy[0] : dy[0] / valid;
+      for (let j = 0; j < c; j++) dx[i * c + j] = w * (Math.exp(x[i * c + j] - lse) - ((j === t[i] ? 1 - eps : 0) + eps / c));
+    }
+    const total = rows.reduce((a, b) => a + b, 0);
+    const loss = reduction === 'none' ? Array.from(rows) : [reduction === 'sum' ? total : total / valid];
+    return { loss, dx };
+  }
+  const rand = seeded(53);
+  const cases = [
+    { shape: [3, 7, 65], eps: 0, reduction: 'mean', ignoreSome: false },
+    { shape: [37, 11], eps: 0.1, reduction: 'mean', ignoreSome: true },
+    { shape: [2, 5, 3], eps: 0, reduction: 'sum', ignoreSome: true },
+    { shape: [9, 130], eps: 0.2, reduction: 'none', ignoreSome: true },
+  ] as const;
+  for (const cs of cases) {
+    it(`loss and gradient match float64, composed and cpu: [${cs.shape}], smoothing ${cs.eps}, ${cs.reduction}, ignored rows ${cs.ignoreSome}`, async () => {
+      const c = cs.shape[cs.shape.length - 1];
+      const m = cs.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+      const xv = randn(rand, m * c, 3);
+      const tv = Int32Array.from({ length: m }, (_, i) => (cs.ignoreSome && i % 4 === 1 ? -100 : Math.floor(rand() * c)));
+      const dyv = randn(rand, cs.reduction === 'none' ? m : 1, 1, 0.5);
+      const { loss, dx } = ce64(xv, tv, m, c, -100, cs.eps, cs.reduction, dyv);
+      const tShape = cs.shape.slice(0, -1);
+      const opts = { labelSmoothing: cs.eps, reduction: cs.reduction };
+      const lossOf = (x: tf.Tensor) => crossEntropy(x, tf.tensor(tv, tShape, 'int32'), opts);
+      await checkAllPaths(() => lossOf(tf.tensor(xv, [...cs.shape])), [loss], 2e-6, 'crossEntropy');
+      const dyShape = cs.reduction === 'none' ? tShape : [];
+      await checkAllPaths(
+        () => tf.grads((x: tf.Tensor) => tf.sum(tf.mul(lossOf(x), tf.tensor(dyv, dyShape))))([tf.tensor(xv, [...cs.shape])]),
+        [dx],
+        1e-6,
+        'crossEntropy grad',
+      );
+    });
+  }
+
+  it('runs one kernel forward and one backward on wasm', async () => {
+    const x = tf.randomNormal([16, 65]);
+    const t = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 65), 'int32');
+    const fwd = await tf.profile(() => crossEntropy(x, t));
+    expect(fwd.kernels.map((k) => k.name)).toContain('LlmkitCrossEntropy');
+    expect(fwd.kernels.map((k) => k.name)).not.toContain('Max');
+    const both = await tf.profile(() => tf.grad((z: tf.Tensor) => crossEntropy(z, t))(x));
+    expect(both.kernels.map((k) => k.name)).toContain('LlmkitCrossEntropyGrad');
+    expect(both.kernels.map((k) => k.name)).not.toContain('OneHot');
+    x.dispose();
+    t.dispose();
+  });
+});
+
+describe('non-finite inputs propagate through the fused kernels (as through the composed ops)', () => {
+  it('a NaN score makes its causal-softmax row NaN; a NaN input gives a NaN GELU gradient', async () => {
+    const sv = new Float32Array(2 * 8 * 8).map((_, i) => Math.sin(i));
+    sv[8 * 3 + 1] = NaN; // row 3 of the first head, an attended key
+    const [p] = await runOn('wasm', true, () => causalSoftmax(tf.tensor(sv, [2, 8, 8]), { scale: 0.5 }));
+    for (let j = 0; j < 8; j++) expect(Number.isNaN(p[8 * 3 + j]) || j > 3).toBe(true);
+    expect(Number.isNaN(p[8 * 4])).toBe(false);
+    const [dx] = await runOn('wasm', true, () => tf.grad((x: tf.Tensor) => geluExact(x))(tf.tensor1d([0.5, NaN, -1, 2, 3])));
+    expect(Number.isNaN(dx[1])).toBe(true);
+    expect(Number.isNaN(dx[0])).toBe(false);
   });
 });

@@ -28,6 +28,10 @@ import * as geluTrain from './wasm-kernels/gelu-train.js';
 import * as adamwUpdate from './wasm-kernels/adamw-update.js';
 import * as splitV from './wasm-kernels/split-v.js';
 import * as gatherV2 from './wasm-kernels/gather-v2.js';
+import * as causalSoftmax from './wasm-kernels/causal-softmax.js';
+import * as geluTanhTrain from './wasm-kernels/gelu-tanh-train.js';
+import * as sumSquares from './wasm-kernels/sum-squares.js';
+import * as crossEntropyTrain from './wasm-kernels/cross-entropy.js';
 
 type KernelFactory = (stock: StockKernels) => (args: KernelArgs) => unknown;
 
@@ -65,6 +69,13 @@ const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   { kernelName: adamwUpdate.KERNEL_NAME, make: () => adamwUpdate.adamwKernel },
   { kernelName: splitV.KERNEL_NAME, make: splitV.makeSplitV },
   { kernelName: gatherV2.KERNEL_NAME, make: gatherV2.makeGatherV2 },
+  { kernelName: causalSoftmax.KERNEL_NAME, make: () => causalSoftmax.causalSoftmaxKernel },
+  { kernelName: causalSoftmax.GRAD_KERNEL_NAME, make: () => causalSoftmax.causalSoftmaxGradKernel },
+  { kernelName: geluTanhTrain.KERNEL_NAME, make: () => geluTanhTrain.geluTanhKernel },
+  { kernelName: geluTanhTrain.GRAD_KERNEL_NAME, make: () => geluTanhTrain.geluTanhGradKernel },
+  { kernelName: sumSquares.KERNEL_NAME, make: () => sumSquares.sumSquaresKernel },
+  { kernelName: crossEntropyTrain.KERNEL_NAME, make: () => crossEntropyTrain.crossEntropyKernel },
+  { kernelName: crossEntropyTrain.GRAD_KERNEL_NAME, make: () => crossEntropyTrain.crossEntropyGradKernel },
 ];
 
 const BACKEND = 'wasm';

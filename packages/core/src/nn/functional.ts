@@ -10,7 +10,7 @@ import {
   normalizeAxis,
   type CustomGradientFunc,
 } from './checks.js';
-import { geluExact } from '../ops/fused-train.js';
+import { fusedCrossEntropy, geluExact, geluTanh } from '../ops/fused-train.js';
 
 /** The two forms of {@link gelu}, as `approximate` in `torch.nn.functional.gelu`. */
 export type GeluApproximate = 'none' | 'tanh';
@@ -36,12 +36,9 @@ export function gelu(x: tf.Tensor, approximate: GeluApproximate = 'none'): tf.Te
   checkFloat(x, 'gelu(x)');
   // 'none': ops/fused-train.ts runs these composed ops, or on wasm one fused kernel each way.
   if (approximate === 'none') return geluExact(x);
-  if (approximate === 'tanh') {
-    return tf.tidy(() => {
-      const inner = tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x))));
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
-    });
-  }
+  // 'tanh': ops/fused-train.ts runs the composed ops (sqrt(2/pi) (x + 0.044715 x^2 x), then
+  // (x * 0.5) (1 + tanh)), or on wasm one fused kernel each way.
+  if (approximate === 'tanh') return geluTanh(x);
   throw new InvalidArgumentError(`gelu(x, approximate): approximate must be 'none' or 'tanh', got ${String(approximate)}.`);
 }
 
@@ -179,6 +176,13 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, options: Cro
 
   return tf.tidy(() => {
     const count = targets.size;
+    // wasm: one fused kernel each way (ops/fused-train.ts); undefined elsewhere
+    const fusedLoss = fusedCrossEntropy(tf.reshape(logits, [count, numClasses]) as tf.Tensor2D, tf.reshape(targets, [count]) as tf.Tensor1D, {
+      ignoreIndex,
+      labelSmoothing,
+      reduction,
+    });
+    if (fusedLoss) return reduction === 'none' ? tf.reshape(fusedLoss, targets.shape) : fusedLoss;
     const flatTargets = tf.reshape(targets, [count]);
     const valid = tf.notEqual(flatTargets, tf.scalar(ignoreIndex, 'int32')); // [M] bool
     const validFloat = tf.cast(valid, 'float32');

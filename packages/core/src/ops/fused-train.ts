@@ -9,6 +9,11 @@
  * instead of ~14. Everywhere else (cpu, tfjs-node, webgl, `LLMKIT_WASM_SIMD=0`, kernel fixes not
  * installed, or `fusedTrainKernels.enabled = false`) the same functions run the composed tfjs ops.
  *
+ * Issue 12 adds `causalSoftmax` (scale + causal mask + softmax, LlmkitCausalSoftmax / ...Grad),
+ * `geluTanh` (gelu_new, LlmkitGeluTanh / ...Grad), `sumSquares` (clipGradNorm's per-tensor sums, one
+ * LlmkitSumSquares for all tensors) and `fusedCrossEntropy` (core's crossEntropy, LlmkitCrossEntropy
+ * / ...Grad), with the same fallbacks.
+ *
  * Numerics: LayerNorm and GELU agree with the composed ops to float32 rounding (summation order,
  * closed-form gradients, and for GELU a rational erf with max abs error 4.2e-7); AdamW is bit-identical to its composed float32 ops (same operations, same
  * order, each correctly rounded).
@@ -239,4 +244,156 @@ export function adamwUpdate(
   };
   const [p, m, v] = tf.engine().runKernel('LlmkitAdamW', { param, grad, expAvg, expAvgSq }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { param: p, expAvg: m, expAvgSq: v };
+}
+
+/** Options of {@link causalSoftmax}. */
+export interface CausalSoftmaxOptions {
+  /** Multiplies the scores before the softmax (1/sqrt(headDim) for raw q k^T). Default 1. */
+  scale?: number;
+  /**
+   * Row i attends keys j <= i + offset: 0 (default) is torch's top-left `is_causal`, `tk - tq` the
+   * bottom-right mask of cached decoding. Must be >= 0, so every row attends at least key 0.
+   */
+  offset?: number;
+}
+
+/** The composed causal softmax: s * scale + (0 / -Infinity) bias, then tf.softmax. */
+function composedCausalSoftmax(scores: tf.Tensor, scale: number, offset: number): tf.Tensor {
+  return tf.tidy(() => {
+    const [tq, tk] = scores.shape.slice(-2);
+    const rows = tf.reshape(tf.range(0, tq, 1, 'int32'), [tq, 1]);
+    const cols = tf.reshape(tf.range(0, tk, 1, 'int32'), [1, tk]);
+    const bias = tf.where(tf.greater(cols, tf.add(rows, offset)), tf.fill([tq, tk], -Infinity), tf.zeros([tq, tk]));
+    return tf.softmax(tf.add(scale === 1 ? scores : tf.mul(scores, scale), bias));
+  });
+}
+
+/**
+ * Causal attention probabilities `softmax(scores * scale + causal mask)` over the last dim of
+ * scores [..., tq, tk], where row i attends keys j <= i + offset (masked keys get probability 0,
+ * as with an additive -Infinity or -1e9 mask). Differentiable on every backend (on wasm one fused
+ * kernel each way instead of ~3 forward and ~6 backward tfjs kernels).
+ * @param scores [..., tq, tk] float32, rank >= 2
+ * @param options scale (default 1) and offset (default 0, top-left causal)
+ * @returns same shape as scores
+ * @throws {InvalidArgumentError} `invalid_argument` for a non-float32 input, a non-finite scale or a negative / non-integer offset.
+ * @throws {ShapeMismatchError} `shape_mismatch` for scores of rank < 2.
+ * @example
+ * causalSoftmax(tf.tensor2d([[1, 2], [1, 2]])); // [[1, 0], [0.2689, 0.7311]]
+ */
+export function causalSoftmax(scores: tf.Tensor, options: CausalSoftmaxOptions = {}): tf.Tensor {
+  checkFloatTensor(scores, 'causalSoftmax(scores)');
+  if (scores.rank < 2) {
+    throw new ShapeMismatchError(`causalSoftmax(scores) must be [..., tq, tk] (rank >= 2), got shape [${scores.shape}].`);
+  }
+  const scale = options.scale ?? 1;
+  const offset = options.offset ?? 0;
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) {
+    throw new InvalidArgumentError(`causalSoftmax: options.scale must be a finite number, got ${String(scale)}.`);
+  }
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw new InvalidArgumentError(
+      `causalSoftmax: options.offset must be an integer >= 0 (0: top-left causal, tk - tq: bottom-right), got ${String(offset)}.`,
+    );
+  }
+  if (!fused()) return composedCausalSoftmax(scores, scale, offset);
+  const attrs = { scale, offset } as unknown as tf.NamedAttrMap;
+  if (!recording()) return tf.engine().runKernel('LlmkitCausalSoftmax', { scores }, attrs) as tf.Tensor;
+  const forward = (s: tf.Tensor, save: tf.GradSaveFunc) => {
+    const p = tf.engine().runKernel('LlmkitCausalSoftmax', { scores: s }, attrs) as tf.Tensor;
+    save([p]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.engine().runKernel('LlmkitCausalSoftmaxGrad', { probs: saved[0], dy }, attrs) as tf.Tensor;
+    return { value: p, gradFunc };
+  };
+  return tf.customGrad(forward as unknown as CustomGradientFunc)(scores);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** The composed tanh GELU (core's `gelu(x, 'tanh')` ops). */
+function composedGeluTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inner = tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x))));
+    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+  });
+}
+
+/**
+ * tanh GELU, `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (`gelu_new`, torch's
+ * `gelu(x, approximate='tanh')`), differentiable on every backend (on wasm one fused kernel each way).
+ * @param x [...] float32
+ * @returns same shape
+ * @throws {InvalidArgumentError} `invalid_argument` for a non-float32 x.
+ * @example
+ * geluTanh(tf.tensor1d([-1, 0, 1])); // [-0.1588, 0, 0.8412]
+ */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  checkFloatTensor(x, 'geluTanh(x)');
+  if (!fused()) return composedGeluTanh(x);
+  if (!recording()) {
+    return (tf.engine().runKernel('LlmkitGeluTanh', { x }, { withTanh: false } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0];
+  }
+  const forward = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, t] = tf.engine().runKernel('LlmkitGeluTanh', { x: xx }, { withTanh: true } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save([xx, t]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.engine().runKernel('LlmkitGeluTanhGrad', { x: saved[0], t: saved[1], dy }) as tf.Tensor;
+    return { value: y, gradFunc };
+  };
+  return tf.customGrad(forward as unknown as CustomGradientFunc)(x);
+}
+
+/**
+ * The sum of squares of each tensor, as one [N] float32 tensor (not differentiable). On wasm one
+ * kernel for all N (each sum accumulated in float64, then rounded); elsewhere Square + Sum per tensor.
+ * @param tensors float32 tensors of any shapes
+ * @returns [N] float32
+ * @throws {InvalidArgumentError} `invalid_argument` for a non-float32 or disposed tensor.
+ * @example
+ * sumSquares([tf.tensor1d([3, 4]), tf.tensor1d([1])]); // [25, 1]
+ */
+export function sumSquares(tensors: tf.Tensor[]): tf.Tensor1D {
+  if (!Array.isArray(tensors)) throw new InvalidArgumentError('sumSquares(tensors) must be an array of tf.Tensor.');
+  tensors.forEach((t, i) => {
+    checkFloatTensor(t, `sumSquares(tensors[${i}])`);
+    if (t.isDisposed) throw new InvalidArgumentError(`sumSquares(tensors[${i}]) is disposed.`);
+  });
+  if (tensors.length === 0) return tf.tensor1d([], 'float32');
+  if (!fused()) return tf.tidy(() => tf.stack(tensors.map((t) => tf.sum(tf.square(t))))) as tf.Tensor1D;
+  const inputs: tf.NamedTensorMap = {};
+  tensors.forEach((t, i) => (inputs[String(i)] = t));
+  return tf.engine().runKernel('LlmkitSumSquares', inputs) as tf.Tensor1D;
+}
+
+/** Options of {@link fusedCrossEntropy} (as core's `crossEntropy`). */
+export interface FusedCrossEntropyOptions {
+  ignoreIndex: number;
+  labelSmoothing: number;
+  reduction: 'mean' | 'sum' | 'none';
+}
+
+/**
+ * Cross-entropy of logits [M, C] with int32 targets [M] as one fused kernel each way on wasm
+ * (differentiable w.r.t. the logits), or undefined when the fused kernels cannot run (then core's
+ * `crossEntropy` runs its composed ops). Inputs are assumed validated by `crossEntropy` (targets in
+ * [0, C) or ignoreIndex).
+ * @internal
+ */
+export function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, options: FusedCrossEntropyOptions): tf.Tensor | undefined {
+  if (!fused() || logits.dtype !== 'float32' || targets.dtype !== 'int32') return undefined;
+  const attrs = { ...options } as unknown as tf.NamedAttrMap;
+  if (!recording()) {
+    const [loss, lse] = tf.engine().runKernel('LlmkitCrossEntropy', { logits, targets }, attrs) as tf.Tensor[];
+    lse.dispose();
+    return loss;
+  }
+  const forward = (x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [loss, lse] = tf.engine().runKernel('LlmkitCrossEntropy', { logits: x, targets }, attrs) as tf.Tensor[];
+    save([x, lse, targets]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.engine().runKernel('LlmkitCrossEntropyGrad', { logits: saved[0], lse: saved[1], targets: saved[2], dy }, attrs) as tf.Tensor;
+    return { value: loss, gradFunc };
+  };
+  return tf.customGrad(forward as unknown as CustomGradientFunc)(logits);
 }

@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors/index.js';
+import { fusedTrainAvailable, sumSquares } from '../ops/fused-train.js';
 
 /** Options of {@link clipGradNorm}. */
 export interface ClipGradNormOptions {
@@ -27,6 +28,25 @@ function totalNormTensor(tensors: tf.Tensor[], normType: number): tf.Tensor {
   return tensorNorm(tf.stack(norms), normType);
 }
 
+/** The global norm as a number (one read back). */
+function totalNorm(tensors: tf.Tensor[], normType: number): number {
+  // 2-norm on wasm: every per-tensor sum of squares in one kernel (accumulated in float64), then the
+  // float32 per-tensor norms and their 2-norm here (float64, rounded once): 1 kernel instead of
+  // Square + Sum + Sqrt per tensor and 4 more.
+  if (normType === 2 && fusedTrainAvailable() && tensors.every((t) => t.dtype === 'float32')) {
+    const sums = sumSquares(tensors);
+    const values = sums.dataSync();
+    sums.dispose();
+    let acc = 0;
+    for (const v of values) acc += Math.fround(Math.sqrt(v)) ** 2;
+    return Math.fround(Math.sqrt(acc));
+  }
+  const total = tf.tidy(() => totalNormTensor(tensors, normType));
+  const value = total.dataSync()[0];
+  total.dispose();
+  return value;
+}
+
 function entriesOf(owner: string, grads: Map<string, tf.Tensor>): Array<[string, tf.Tensor]> {
   if (!(grads instanceof Map)) throw new InvalidArgumentError(`${owner}: "grads" must be a Map from parameter name to tensor.`);
   const entries = [...grads.entries()];
@@ -49,10 +69,7 @@ export function globalGradNorm(grads: Map<string, tf.Tensor>, normType = 2): num
   checkNormType('globalGradNorm', normType);
   const entries = entriesOf('globalGradNorm', grads);
   if (entries.length === 0) return 0;
-  const total = tf.tidy(() => totalNormTensor(entries.map(([, g]) => g), normType));
-  const value = total.dataSync()[0];
-  total.dispose();
-  return value;
+  return totalNorm(entries.map(([, g]) => g), normType);
 }
 
 /**
@@ -85,20 +102,23 @@ export function clipGradNorm(
   checkNormType('clipGradNorm', normType);
   const entries = entriesOf('clipGradNorm', grads);
   if (entries.length === 0) return { grads: new Map(), norm: 0 };
-  const total = tf.tidy(() => totalNormTensor(entries.map(([, g]) => g), normType));
-  const norm = total.dataSync()[0];
+  const norm = totalNorm(entries.map(([, g]) => g), normType);
   if (options.errorIfNonfinite && !Number.isFinite(norm)) {
-    total.dispose();
     throw new NonFiniteError(
       `clipGradNorm: the total norm of order ${normType} of the gradients is ${norm}, so they cannot be clipped. ` +
         'Lower the learning rate or check the loss; pass errorIfNonfinite: false to scale by the non-finite norm anyway.',
     );
   }
   const clipped = tf.tidy(() => {
-    // clip_coef = max_norm / (total_norm + 1e-6); clip_coef_clamped = clamp(clip_coef, max=1.0)
-    const coef = tf.minimum(tf.div(maxNorm, tf.add(total, 1e-6)), 1);
-    return entries.map(([, g]) => tf.mul(g, coef));
+    // clip_coef = max_norm / (total_norm + 1e-6); clip_coef_clamped = clamp(clip_coef, max=1.0), in
+    // float32 like the scalar tensors: Math.fround of the float64 result of float32 operands is the
+    // correctly rounded float32 add / divide, so the coefficient is bit-identical to tensor ops.
+    const f = Math.fround;
+    const coef = Number.isFinite(norm) ? Math.min(f(f(maxNorm) / f(norm + f(1e-6))), 1) : NaN;
+    // torch multiplies by clip_coef_clamped always; x * 1 is x bit for bit, so at 1 a copy suffices.
+    if (coef === 1) return entries.map(([, g]) => tf.clone(g));
+    const coefTensor = Number.isNaN(coef) ? tf.minimum(tf.div(maxNorm, tf.add(tf.scalar(norm), 1e-6)), 1) : tf.scalar(coef);
+    return entries.map(([, g]) => tf.mul(g, coefTensor));
   });
-  total.dispose();
   return { grads: new Map(entries.map(([name], i) => [name, clipped[i]])), norm };
 }

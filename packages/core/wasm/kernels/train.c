@@ -63,6 +63,32 @@ static inline v128_t exp4(v128_t x) {
 }
 
 /*
+ * exp(x) for x <= 0 (softmax and GELU-gradient arguments): exp4's range reduction and polynomial
+ * without its overflow and infinity handling (NaN stays NaN); below -87.3 (where exp underflows to
+ * denormals) it returns 0. Equal to exp4 on [-87.3, 0]; 25% faster GELU backward.
+ */
+static inline v128_t exp4_neg(v128_t x) {
+  const v128_t lo = wasm_f32x4_splat(-87.3f);
+  const v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(lo, x), wasm_f32x4_splat(0.0f));
+  const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  const v128_t fx = wasm_f32x4_sub(t, magic);
+  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(fx, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(fx, wasm_f32x4_splat(-2.12194440e-4f)));
+  const v128_t z = wasm_f32x4_mul(r, r);
+  v128_t y = wasm_f32x4_splat(1.9875691500e-4f);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.3981999507e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(8.3334519073e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(4.1665795894e-2f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.6666665459e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(5.0000001201e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), r), wasm_f32x4_splat(1.0f));
+  const v128_t n = wasm_i32x4_sub(t, magic);
+  y = wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23));
+  return wasm_v128_bitselect(x, wasm_v128_and(y, wasm_f32x4_gt(x, lo)), wasm_f32x4_ne(x, x)); /* NaN stays NaN */
+}
+
+/*
  * LayerNorm of rows x [rows, n]: mean = sum(x) / n, c = x - mean, var = sum(c^2) / n,
  * r = 1 / sqrt(var + eps), y = (c * r) * w + b (w, b 0: none). Writes mean [rows] and r [rows]
  * (rstd) for the backward pass.
@@ -216,7 +242,7 @@ EXPORT void gelu_f32(const float *x, float *y, float *cdf, int n) {
 
 /* GELU backward from the saved cdf: dx = dy * (cdf + x * exp(-x^2 / 2) / sqrt(2 pi)). */
 static inline v128_t gelu_grad4(v128_t x, v128_t cdf, v128_t dy) {
-  const v128_t pdf = wasm_f32x4_mul(exp4(wasm_f32x4_mul(wasm_f32x4_mul(x, x), wasm_f32x4_splat(-0.5f))),
+  const v128_t pdf = wasm_f32x4_mul(exp4_neg(wasm_f32x4_mul(wasm_f32x4_mul(x, x), wasm_f32x4_splat(-0.5f))),
                                     wasm_f32x4_splat(0.39894228040143268f));
   return wasm_f32x4_mul(dy, wasm_f32x4_add(cdf, wasm_f32x4_mul(x, pdf)));
 }
@@ -268,5 +294,268 @@ EXPORT void adamw_f32(const float *p, const float *g, const float *m, const floa
     p_out[i] = pi + (neg_step * m1) / denom;
     m_out[i] = m1;
     v_out[i] = v1;
+  }
+}
+
+/*
+ * Causal attention softmax (issue 12): for scores s [batch, tq, tk] (batch = B * H rows of heads),
+ * row i attends keys j < lim(i) = min(tk, i + offset + 1) (offset 0: torch's top-left is_causal;
+ * tk - tq: bottom-right). p_ij = exp(s_ij * scale - max) / sum over the attended keys, 0 for the
+ * masked keys; a row with no attended key (lim <= 0) is all zeros. The composed ops it replaces
+ * (s * scale + mask with -1e9 or -inf, then Softmax) give the same values: exp of a masked entry
+ * underflows to exactly 0 either way.
+ */
+/* Lanes 0..rem-1 set (rem in 0..4). */
+static inline v128_t lanes_below(int rem) { return wasm_i32x4_lt(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(rem)); }
+
+/* causal_softmax_f32 for tk % 4 == 0: whole 4-lane chunks, the last attended chunk masked. */
+static void causal_softmax_f32_x4(const float *s, float *p, int rows, int tq, int tk, float scale, int offset) {
+  const v128_t vscale = wasm_f32x4_splat(scale), zero = wasm_f32x4_splat(0.0f), ninf = wasm_f32x4_splat(-__builtin_inff());
+  for (int r = 0; r < rows; r++) {
+    const int i = r % tq;
+    const float *sr = s + (long)r * tk;
+    float *pr = p + (long)r * tk;
+    int lim = i + offset + 1;
+    if (lim > tk) lim = tk;
+    const int chunks = (lim + 3) >> 2;
+    const v128_t last = lanes_below(lim - ((chunks - 1) << 2));
+    v128_t vm = ninf;
+    for (int c = 0; c < chunks; c++) {
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(sr + 4 * c), vscale);
+      if (c == chunks - 1) v = wasm_v128_bitselect(v, ninf, last);
+      vm = wasm_f32x4_pmax(vm, v);
+    }
+    vm = wasm_f32x4_pmax(vm, wasm_i32x4_shuffle(vm, vm, 2, 3, 0, 1));
+    vm = wasm_f32x4_pmax(vm, wasm_i32x4_shuffle(vm, vm, 1, 0, 3, 2));
+    v128_t acc = zero;
+    for (int c = 0; c < chunks; c++) {
+      v128_t e = exp4_neg(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(sr + 4 * c), vscale), vm));
+      if (c == chunks - 1) e = wasm_v128_and(e, last);
+      wasm_v128_store(pr + 4 * c, e);
+      acc = wasm_f32x4_add(acc, e);
+    }
+    const v128_t vsum = wasm_f32x4_splat(hsum(acc));
+    for (int c = 0; c < chunks; c++) wasm_v128_store(pr + 4 * c, wasm_f32x4_div(wasm_v128_load(pr + 4 * c), vsum));
+    for (int c = chunks; c < (tk >> 2); c++) wasm_v128_store(pr + 4 * c, zero);
+  }
+}
+
+EXPORT void causal_softmax_f32(const float *s, float *p, int batch, int tq, int tk, float scale, int offset) {
+  if ((tk & 3) == 0 && offset >= 0 && tk > 0) {
+    causal_softmax_f32_x4(s, p, batch * tq, tq, tk, scale, offset);
+    return;
+  }
+  const v128_t vscale = wasm_f32x4_splat(scale), zero = wasm_f32x4_splat(0.0f);
+  for (int bi = 0; bi < batch; bi++) {
+    for (int i = 0; i < tq; i++) {
+      const float *sr = s + ((long)bi * tq + i) * tk;
+      float *pr = p + ((long)bi * tq + i) * tk;
+      int lim = i + offset + 1;
+      if (lim > tk) lim = tk;
+      if (lim < 0) lim = 0;
+      int j = 0;
+      if (lim > 0) {
+        float mx = sr[0] * scale;
+        for (j = 1; j < lim; j++) {
+          const float v = sr[j] * scale;
+          if (v > mx) mx = v;
+        }
+        const v128_t vmx = wasm_f32x4_splat(mx);
+        v128_t acc = zero;
+        j = 0;
+        for (; j + 4 <= lim; j += 4) {
+          const v128_t e = exp4(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(sr + j), vscale), vmx));
+          wasm_v128_store(pr + j, e);
+          acc = wasm_f32x4_add(acc, e);
+        }
+        float sum = hsum(acc);
+        for (; j < lim; j++) {
+          const float e = wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(sr[j] * scale - mx)), 0);
+          pr[j] = e;
+          sum += e;
+        }
+        const v128_t vsum = wasm_f32x4_splat(sum);
+        j = 0;
+        for (; j + 4 <= lim; j += 4) wasm_v128_store(pr + j, wasm_f32x4_div(wasm_v128_load(pr + j), vsum));
+        for (; j < lim; j++) pr[j] = pr[j] / sum;
+      }
+      for (j = lim; j < tk; j++) pr[j] = 0.0f;
+    }
+  }
+}
+
+/*
+ * Backward of causal_softmax_f32 from the saved probabilities: ds = (p * (dp - sum_k dp_k p_k)) * scale
+ * over the attended keys (the composed autograd: Softmax's gradient, then the scale Multiply's), 0 for
+ * the masked ones (p = 0 there).
+ */
+EXPORT void causal_softmax_grad_f32(const float *p, const float *dp, float *ds, int batch, int tq, int tk, float scale,
+                                    int offset) {
+  const v128_t vscale = wasm_f32x4_splat(scale);
+  for (int bi = 0; bi < batch; bi++) {
+    for (int i = 0; i < tq; i++) {
+      const long base = ((long)bi * tq + i) * tk;
+      const float *pr = p + base, *dr = dp + base;
+      float *out = ds + base;
+      int lim = i + offset + 1;
+      if (lim > tk) lim = tk;
+      if (lim < 0) lim = 0;
+      v128_t acc = wasm_f32x4_splat(0.0f);
+      int j = 0;
+      for (; j + 4 <= lim; j += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(dr + j), wasm_v128_load(pr + j)));
+      float dot = hsum(acc);
+      for (; j < lim; j++) dot += dr[j] * pr[j];
+      const v128_t vdot = wasm_f32x4_splat(dot);
+      j = 0;
+      for (; j + 4 <= lim; j += 4) {
+        const v128_t pj = wasm_v128_load(pr + j);
+        wasm_v128_store(out + j, wasm_f32x4_mul(wasm_f32x4_mul(pj, wasm_f32x4_sub(wasm_v128_load(dr + j), vdot)), vscale));
+      }
+      for (; j < lim; j++) out[j] = (pr[j] * (dr[j] - dot)) * scale;
+      for (j = lim; j < tk; j++) out[j] = 0.0f;
+    }
+  }
+}
+
+/*
+ * Sum of squares of n floats, accumulated in float64 (two f64x2 accumulators; squares of float32
+ * values are exact in float64), for clipGradNorm's per-tensor 2-norms. More accurate than a float32
+ * reduction; the caller rounds the result to float32.
+ */
+EXPORT double sum_squares_f32(const float *x, int n) {
+  v128_t a0 = wasm_f64x2_splat(0.0), a1 = wasm_f64x2_splat(0.0);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t v = wasm_v128_load(x + i);
+    const v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+    const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    a0 = wasm_f64x2_add(a0, wasm_f64x2_mul(lo, lo));
+    a1 = wasm_f64x2_add(a1, wasm_f64x2_mul(hi, hi));
+  }
+  const v128_t a = wasm_f64x2_add(a0, a1);
+  double s = wasm_f64x2_extract_lane(a, 0) + wasm_f64x2_extract_lane(a, 1);
+  for (; i < n; i++) {
+    const double v = (double)x[i];
+    s += v * v;
+  }
+  return s;
+}
+
+/*
+ * tanh GELU (gelu_new): inner = sqrt(2/pi) * (x + 0.044715 * (x^2 * x)), y = (x * 0.5) * (1 + tanh(inner)),
+ * the composed order of core's gelu(x, 'tanh'); with t != 0 also writes tanh(inner) for the backward.
+ * tanh(z) = 1 - 2 / (exp(2z) + 1) with z clamped to [-10, 10] (tanh(10) rounds to 1 in float32); abs
+ * error ~1e-7, which is what (1 + tanh) needs.
+ */
+static inline v128_t tanh4(v128_t z0) {
+  const v128_t z = wasm_f32x4_pmin(wasm_f32x4_pmax(z0, wasm_f32x4_splat(-10.0f)), wasm_f32x4_splat(10.0f));
+  const v128_t e = exp4(wasm_f32x4_add(z, z));
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_sub(one, wasm_f32x4_div(wasm_f32x4_splat(2.0f), wasm_f32x4_add(e, one)));
+}
+
+static inline v128_t gelu_tanh_inner(v128_t x) {
+  const v128_t cube = wasm_f32x4_mul(wasm_f32x4_mul(x, x), x);
+  return wasm_f32x4_mul(wasm_f32x4_splat(0.7978845608028654f),
+                        wasm_f32x4_add(x, wasm_f32x4_mul(wasm_f32x4_splat(0.044715f), cube)));
+}
+
+EXPORT void gelu_tanh_f32(const float *x, float *y, float *t, int n) {
+  const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t xi = wasm_v128_load(x + i);
+    const v128_t th = tanh4(gelu_tanh_inner(xi));
+    wasm_v128_store(y + i, wasm_f32x4_mul(wasm_f32x4_mul(xi, half), wasm_f32x4_add(one, th)));
+    if (t) wasm_v128_store(t + i, th);
+  }
+  for (; i < n; i++) {
+    const v128_t xi = wasm_f32x4_splat(x[i]);
+    const v128_t th = tanh4(gelu_tanh_inner(xi));
+    y[i] = wasm_f32x4_extract_lane(wasm_f32x4_mul(wasm_f32x4_mul(xi, half), wasm_f32x4_add(one, th)), 0);
+    if (t) t[i] = wasm_f32x4_extract_lane(th, 0);
+  }
+}
+
+/* Backward from the saved tanh t: dx = dy * (0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)). */
+static inline v128_t gelu_tanh_grad4(v128_t x, v128_t t, v128_t dy) {
+  const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
+  const v128_t dinner = wasm_f32x4_mul(wasm_f32x4_splat(0.7978845608028654f),
+                                       wasm_f32x4_add(one, wasm_f32x4_mul(wasm_f32x4_splat(0.134145f), wasm_f32x4_mul(x, x))));
+  const v128_t a = wasm_f32x4_mul(half, wasm_f32x4_add(one, t));
+  const v128_t b = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(half, x), wasm_f32x4_sub(one, wasm_f32x4_mul(t, t))), dinner);
+  return wasm_f32x4_mul(dy, wasm_f32x4_add(a, b));
+}
+
+EXPORT void gelu_tanh_grad_f32(const float *x, const float *t, const float *dy, float *dx, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    wasm_v128_store(dx + i, gelu_tanh_grad4(wasm_v128_load(x + i), wasm_v128_load(t + i), wasm_v128_load(dy + i)));
+  }
+  for (; i < n; i++) {
+    dx[i] = wasm_f32x4_extract_lane(gelu_tanh_grad4(wasm_f32x4_splat(x[i]), wasm_f32x4_splat(t[i]), wasm_f32x4_splat(dy[i])), 0);
+  }
+}
+
+/*
+ * Cross-entropy rows (forward part): for logits x [rows, c], per row the max mx, the sum of
+ * exp(x - mx) se, and with xmean != 0 the mean of x (label smoothing). The caller (the tfjs kernel,
+ * src/backend/wasm-kernels/cross-entropy.ts) takes lse = mx + log(se) and the per-row losses in JS.
+ */
+EXPORT void ce_rows_f32(const float *x, int rows, int c, float *mx_out, float *se_out, float *xmean) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * c;
+    float mx = xr[0];
+    int j = 1;
+    if (c >= 4) {
+      v128_t vm = wasm_v128_load(xr);
+      for (j = 4; j + 4 <= c; j += 4) vm = wasm_f32x4_pmax(vm, wasm_v128_load(xr + j));
+      v128_t s = wasm_f32x4_pmax(vm, wasm_i32x4_shuffle(vm, vm, 2, 3, 0, 1));
+      s = wasm_f32x4_pmax(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
+      mx = wasm_f32x4_extract_lane(s, 0);
+    }
+    for (; j < c; j++) if (xr[j] > mx) mx = xr[j];
+    const v128_t vmx = wasm_f32x4_splat(mx);
+    v128_t acc = wasm_f32x4_splat(0.0f), accx = wasm_f32x4_splat(0.0f);
+    j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const v128_t v = wasm_v128_load(xr + j);
+      acc = wasm_f32x4_add(acc, exp4(wasm_f32x4_sub(v, vmx)));
+      accx = wasm_f32x4_add(accx, v);
+    }
+    float se = hsum(acc), sx = hsum(accx);
+    for (; j < c; j++) {
+      se += wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(xr[j] - mx)), 0);
+      sx += xr[j];
+    }
+    mx_out[r] = mx;
+    se_out[r] = se;
+    if (xmean) xmean[r] = sx / (float)c;
+  }
+}
+
+/*
+ * Cross-entropy backward: dx_ij = scale_i * (exp(x_ij - lse_i) - q_ij) with q = (1 - eps) onehot(t_i)
+ * + eps / c (no one-hot term when t_i is outside [0, c), i.e. an ignored row, whose scale is 0).
+ */
+EXPORT void ce_grad_f32(const float *x, const float *lse, const int *t, const float *scale, int rows, int c, float eps,
+                        float *dx) {
+  const float base = eps / (float)c, hit = 1.0f - eps;
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * c;
+    float *dr = dx + (long)r * c;
+    const float s = scale[r];
+    const v128_t vl = wasm_f32x4_splat(lse[r]), vs = wasm_f32x4_splat(s), vb = wasm_f32x4_splat(base);
+    int j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const v128_t p = exp4(wasm_f32x4_sub(wasm_v128_load(xr + j), vl));
+      wasm_v128_store(dr + j, wasm_f32x4_mul(vs, wasm_f32x4_sub(p, vb)));
+    }
+    for (; j < c; j++) dr[j] = s * (wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(xr[j] - lse[r])), 0) - base);
+    const int ti = t[r];
+    if (ti >= 0 && ti < c) {
+      const float p = wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(xr[ti] - lse[r])), 0);
+      dr[ti] = s * (p - (base + hit));
+    }
   }
 }

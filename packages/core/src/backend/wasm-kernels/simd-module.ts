@@ -73,6 +73,20 @@ export interface SimdKernels {
     p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
     decay: number, decayF: number, omb1: number, beta2: number, omb2: number, bc2Sqrt: number, eps: number, negStep: number,
   ): void;
+  /** Causal softmax of s [batch, tq, tk] * scale into p: row i attends keys j <= i + offset, masked keys 0. */
+  causal_softmax_f32(s: number, p: number, batch: number, tq: number, tk: number, scale: number, offset: number): void;
+  /** Backward of causal_softmax_f32: ds = (p * (dp - sum(dp * p))) * scale over the attended keys. */
+  causal_softmax_grad_f32(p: number, dp: number, ds: number, batch: number, tq: number, tk: number, scale: number, offset: number): void;
+  /** Sum of squares of n floats, accumulated in float64. */
+  sum_squares_f32(x: number, n: number): number;
+  /** tanh GELU y of n floats; with t != 0 also writes tanh(inner). */
+  gelu_tanh_f32(x: number, y: number, t: number, n: number): void;
+  /** Backward of gelu_tanh_f32 from the saved tanh t. */
+  gelu_tanh_grad_f32(x: number, t: number, dy: number, dx: number, n: number): void;
+  /** Per row of x [rows, c]: max, sum of exp(x - max) and (xmean != 0) the mean of x. */
+  ce_rows_f32(x: number, rows: number, c: number, mx: number, se: number, xmean: number): void;
+  /** Cross-entropy backward: dx = scale_i * (exp(x - lse_i) - q), q = (1 - eps) onehot(t_i) + eps / c. */
+  ce_grad_f32(x: number, lse: number, t: number, scale: number, rows: number, c: number, eps: number, dx: number): void;
 }
 
 const loaded = new WeakMap<WasmModule, SimdKernels | null>();
@@ -166,6 +180,13 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
       gelu_f32: exports.gelu_f32,
       gelu_grad_f32: exports.gelu_grad_f32,
       adamw_f32: exports.adamw_f32,
+      causal_softmax_f32: exports.causal_softmax_f32,
+      causal_softmax_grad_f32: exports.causal_softmax_grad_f32,
+      sum_squares_f32: exports.sum_squares_f32,
+      gelu_tanh_f32: exports.gelu_tanh_f32,
+      gelu_tanh_grad_f32: exports.gelu_tanh_grad_f32,
+      ce_rows_f32: exports.ce_rows_f32,
+      ce_grad_f32: exports.ce_grad_f32,
     };
   } catch (error) {
     loadError = error as Error;
