@@ -82,10 +82,11 @@ export class GPT2Attention extends Module {
 
   /**
    * @param x [B, T, H]
-   * @param mask bool [.., T, Tk] (true = attend)
+   * @param mask bool [.., T, Tk] (true = attend), or null for plain causal attention over keys that
+   *   start at position 0 (torch's top-left is_causal; core's fused causal softmax on wasm)
    * @returns [B, T, H]
    */
-  forward(x: tf.Tensor3D, mask: tf.Tensor, cache: KVCache | undefined, layerIdx: number): tf.Tensor3D {
+  forward(x: tf.Tensor3D, mask: tf.Tensor | null, cache: KVCache | undefined, layerIdx: number): tf.Tensor3D {
     return tf.tidy(() => {
       const [b, t, hidden] = x.shape;
       const qkv = this.c_attn.forward(x);
@@ -96,7 +97,11 @@ export class GPT2Attention extends Module {
       let values = v;
       if (cache) ({ k: keys, v: values } = cache.update(layerIdx, k, v));
       const dropout = this.training ? this._attnDropout : 0;
-      const attn = scaledDotProductAttention(q, keys, values, { mask, scale: this._scale, ...(dropout > 0 ? { dropout } : {}) });
+      const attn = scaledDotProductAttention(q, keys, values, {
+        ...(mask ? { mask } : { causal: true }),
+        scale: this._scale,
+        ...(dropout > 0 ? { dropout } : {}),
+      });
       const merged = tf.reshape(tf.transpose(attn, [0, 2, 1, 3]), [b, t, hidden]);
       this._residDropout.training = this.training;
       return this._residDropout.forward(this.c_proj.forward(merged)) as tf.Tensor3D;
@@ -150,7 +155,7 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(config, extras, rng);
   }
 
-  forward(x: tf.Tensor3D, mask: tf.Tensor, cache: KVCache | undefined, layerIdx: number): tf.Tensor3D {
+  forward(x: tf.Tensor3D, mask: tf.Tensor | null, cache: KVCache | undefined, layerIdx: number): tf.Tensor3D {
     return tf.tidy(() => {
       const h = tf.add(x, this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, mask, cache, layerIdx));
       return tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D;
@@ -207,9 +212,13 @@ export class GPT2Model extends Module {
       }
       this._dropout.training = this.training;
       x = this._dropout.forward(x) as tf.Tensor3D;
+      // Plain causal attention from position 0 (training, prefill without padding) needs no mask tensor:
+      // the attention takes torch's is_causal path (one fused kernel each way on wasm).
       const mask = options.segmentIds
         ? (combineMasks(segmentCausalMask(options.segmentIds), options.attentionMask ? paddingMask(options.attentionMask) : undefined) as tf.Tensor)
-        : decoderMask(t, past, options.attentionMask);
+        : past === 0 && !options.attentionMask
+          ? null
+          : decoderMask(t, past, options.attentionMask);
       this.h.forEach((block, i) => {
         x = block.forward(x, mask, options.cache, i);
       });
