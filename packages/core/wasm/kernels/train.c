@@ -22,45 +22,9 @@
  */
 #include <wasm_simd128.h>
 
+#include "simd_math.h"
+
 #define EXPORT __attribute__((visibility("default")))
-
-/* Horizontal sum of 4 lanes: (l0 + l2) + (l1 + l3). */
-static inline float hsum(v128_t v) {
-  v128_t s = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
-  s = wasm_f32x4_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
-  return wasm_f32x4_extract_lane(s, 0);
-}
-
-static inline float sqrt_f(float x) { return wasm_f32x4_extract_lane(wasm_f32x4_sqrt(wasm_f32x4_splat(x)), 0); }
-
-/* exp(x): a copy of elementwise.c's exp4 (core's Exp kernel); each source file is its own
- * translation unit. */
-static inline v128_t exp4(v128_t x) {
-  const v128_t lo = wasm_f32x4_splat(-103.98f), hi = wasm_f32x4_splat(88.72284f);
-  const v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(lo, x), hi);
-  const v128_t magic = wasm_f32x4_splat(12582912.0f);
-  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
-  const v128_t fx = wasm_f32x4_sub(t, magic);
-  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(fx, wasm_f32x4_splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(fx, wasm_f32x4_splat(-2.12194440e-4f)));
-  const v128_t z = wasm_f32x4_mul(r, r);
-  v128_t y = wasm_f32x4_splat(1.9875691500e-4f);
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.3981999507e-3f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(8.3334519073e-3f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(4.1665795894e-2f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.6666665459e-1f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(5.0000001201e-1f));
-  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), r), wasm_f32x4_splat(1.0f));
-  const v128_t n = wasm_i32x4_sub(t, magic);
-  const v128_t n1 = wasm_i32x4_shr(n, 1);
-  const v128_t n2 = wasm_i32x4_sub(n, n1);
-  const v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
-  const v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
-  y = wasm_f32x4_mul(wasm_f32x4_mul(y, s1), s2);
-  y = wasm_v128_andnot(y, wasm_f32x4_lt(x, lo));
-  y = wasm_v128_bitselect(wasm_f32x4_splat(__builtin_inff()), y, wasm_f32x4_gt(x, hi));
-  return wasm_v128_bitselect(x, y, wasm_f32x4_ne(x, x));
-}
 
 /*
  * exp(x) for x <= 0 (softmax and GELU-gradient arguments): exp4's range reduction and polynomial
