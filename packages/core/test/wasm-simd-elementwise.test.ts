@@ -198,3 +198,62 @@ describe('SIMD Add, Sub, Multiply, RealDiv', () => {
     tf.dispose([a, b, y, z]);
   });
 });
+
+describe('Sum over leading axes (column sums)', () => {
+  it('matches a float64 sum within the sequential-summation bound, and stock tfjs-wasm Sum within twice it', () => {
+    const rand = seeded(41);
+    const cases: Array<{ shape: number[]; axis: number | number[]; keepDims?: boolean }> = [
+      { shape: [768, 512], axis: 0 },
+      { shape: [12, 64, 130], axis: [0, 1] },
+      { shape: [12, 64, 130], axis: [1, 0], keepDims: true },
+      { shape: [7, 3], axis: -2 },
+      { shape: [5, 9, 2, 3], axis: [0, 1, 2] },
+      { shape: [1, 6], axis: 0 },
+    ];
+    for (const { shape, axis, keepDims } of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: n }, () => (rand() - 0.5) * 10 ** (4 * rand() - 2));
+      const x = tf.tensor(values, shape);
+      elementwiseStrategy.kernel = 'stock';
+      const stock = tf.sum(x, axis, keepDims);
+      elementwiseStrategy.kernel = 'simd';
+      const ours = tf.sum(x, axis, keepDims);
+      expect(ours.shape).toEqual(stock.shape);
+      // float64 reference over the leading axes
+      const k = (Array.isArray(axis) ? axis : [axis]).length;
+      const rows = shape.slice(0, k).reduce((a, b) => a * b, 1);
+      const cols = n / rows;
+      const ref = new Float64Array(cols);
+      let scale = new Float64Array(cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+        ref[j] += values[i * cols + j]!;
+        scale[j] += Math.abs(values[i * cols + j]!);
+      }
+      const got = ours.dataSync();
+      // sequential float32 summation: |error| <= (rows - 1) * eps32 * sum |x|
+      const theirs = stock.dataSync();
+      for (let j = 0; j < cols; j++) {
+        expect(Math.abs(got[j]! - ref[j]!)).toBeLessThanOrEqual(rows * 1.2e-7 * scale[j]! + 1e-30);
+        expect(Math.abs(got[j]! - theirs[j]!)).toBeLessThanOrEqual(2 * rows * 1.2e-7 * scale[j]! + 1e-30);
+      }
+      scale = new Float64Array(0);
+      tf.dispose([x, stock, ours]);
+    }
+  });
+
+  it('other reductions and int32 go to the stock kernel (same results as cpu)', async () => {
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    expect(Array.from(tf.sum(x, 1).dataSync())).toEqual([6, 15]);
+    expect(Array.from(tf.sum(x).dataSync())).toEqual([21]);
+    const xi = tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32');
+    const s = tf.sum(xi, 0);
+    expect(s.dtype).toBe('int32');
+    expect(Array.from(s.dataSync())).toEqual([4, 6]);
+    // the gradient of a bias (Sum over the leading axes in the backward of x + b)
+    const b = tf.variable(tf.tensor1d([0.5, -1, 2]));
+    const g = tf.grad((bb: tf.Tensor) => tf.sum(tf.square(tf.add(x, bb))))(b);
+    // d/db sum((x + b)^2) = 2 * sum_rows(x + b) = 2 * [1.5+4.5, 1+4, 5+8] = [12, 10, 26]
+    expect(Array.from(g.dataSync())).toEqual([12, 10, 26]);
+    tf.dispose([x, xi, s, b, g]);
+  });
+});

@@ -16,6 +16,7 @@ import * as tile from './wasm-kernels/tile.js';
 import * as transpose from './wasm-kernels/transpose.js';
 import * as unarySimd from './wasm-kernels/unary-simd.js';
 import * as unsortedSegmentSum from './wasm-kernels/unsorted-segment-sum.js';
+import * as sumLeading from './wasm-kernels/sum-leading.js';
 import type { KernelArgs, StockKernels } from './wasm-kernels/wasm-heap.js';
 import * as rmsNorm from './wasm-kernels/rms-norm.js';
 import * as addRmsNorm from './wasm-kernels/add-rms-norm.js';
@@ -54,6 +55,7 @@ const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   { kernelName: 'Sub', make: makeBinary('Sub') },
   { kernelName: 'Multiply', make: makeBinary('Multiply') },
   { kernelName: 'RealDiv', make: makeBinary('RealDiv') },
+  { kernelName: sumLeading.KERNEL_NAME, make: sumLeading.makeSum },
   // llmkit's own fused kernels for cached decoding (no stock counterpart; op functions in ../ops/fused-decode.ts)
   { kernelName: rmsNorm.KERNEL_NAME, make: () => rmsNorm.rmsNormKernel },
   { kernelName: addRmsNorm.KERNEL_NAME, make: () => addRmsNorm.addRmsNormKernel },

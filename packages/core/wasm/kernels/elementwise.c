@@ -107,3 +107,23 @@ EXPORT void binary_f32(int op, const float *a, const float *b, float *y, int n, 
   else if (op == 2) mul_loop(a, b, y, n, bn, small_left);
   else div_loop(a, b, y, n, bn, small_left);
 }
+
+/*
+ * Column sums: y[j] = x[0][j] + x[1][j] + ... + x[rows-1][j] for a row-major [rows, cols] x, added
+ * row by row in order (four columns at a time): sequential summation, error <= (rows - 1) eps
+ * sum|x|. For Sum over leading axes (bias gradients: [B*T, n] -> [n]), where stock tfjs-wasm first
+ * transposes the input.
+ */
+EXPORT void sum_rows_f32(const float *x, float *y, int rows, int cols) {
+  int j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < rows; i++) acc = wasm_f32x4_add(acc, wasm_v128_load(x + (long)i * cols + j));
+    wasm_v128_store(y + j, acc);
+  }
+  for (; j < cols; j++) {
+    float acc = 0.0f;
+    for (int i = 0; i < rows; i++) acc += x[(long)i * cols + j];
+    y[j] = acc;
+  }
+}

@@ -39,6 +39,8 @@ export interface SimdKernels {
    * (same shape, scalar, or a repeated row); op 0 add, 1 sub, 2 mul, 3 div.
    */
   binary_f32(op: number, a: number, b: number, y: number, n: number, bn: number, smallLeft: number): void;
+  /** y[j] = sum over the rows of x [rows, cols] in row order (column sums). */
+  sum_rows_f32(x: number, y: number, rows: number, cols: number): void;
   /** Byte offset of the 16-byte-aligned scratch buffer in the tfjs heap. */
   scratch: number;
   /** Size of that scratch buffer in bytes. */
@@ -166,6 +168,7 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
       exp_f32: exports.exp_f32,
       erf_f32: exports.erf_f32,
       binary_f32: exports.binary_f32,
+      sum_rows_f32: exports.sum_rows_f32,
       scratch: (raw + 15) & ~15,
       scratchBytes: bytes,
       rms_norm_f32: exports.rms_norm_f32,
