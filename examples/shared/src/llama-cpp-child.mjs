@@ -3,8 +3,9 @@
 //   node llama-cpp-child.mjs <request.json> <output.json>
 // request: { runs: [{ model, ids: number[], text?: string, generate?: number, minProb?: number }] }
 // output:  { runs: [{ tokens?: number[], positions: [[id, logprob], ...][], greedy?: number[] }] }
-// The result goes to a file, not stdout: node-llama-cpp ends the process before an asynchronous write to a
-// pipe has drained, so a large JSON on stdout arrived empty (seen in CI).
+// The result goes to a file, not stdout: a large JSON on piped stdout can be lost when node-llama-cpp ends
+// the process, and a missing file tells the parent plainly that the child stopped before answering (seen
+// in CI: status 0 and nothing written; the parent then runs the request again, one model per process).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { getLlama } from 'node-llama-cpp';
 

@@ -59,22 +59,32 @@ export function llamaCppStatus(): { ok: boolean; note: string } {
   }
 }
 
-/** Runs every request in one llama.cpp child process (one model load each), in order. */
+/**
+ * Runs each request in its own llama.cpp child process (one model load each), in order. A child that
+ * ends without writing its answer is run once more before giving up: seen once in CI, a child that
+ * loaded three models in a row exited with status 0 and no output, while one model per process has
+ * never failed.
+ */
 export function runInLlamaCpp(runs: LlamaCppRun[], options: { timeoutMs?: number } = {}): LlamaCppResult[] {
   const dir = mkdtempSync(join(tmpdir(), 'llmkit-llama-cpp-'));
   try {
-    const requestPath = join(dir, 'request.json');
-    const outputPath = join(dir, 'output.json');
-    writeFileSync(requestPath, JSON.stringify({ runs }));
-    const run = spawnSync(process.execPath, [CHILD, requestPath, outputPath], { encoding: 'utf8', timeout: options.timeoutMs ?? 240_000 });
-    if (run.status !== 0 || !existsSync(outputPath)) {
-      const why = run.error?.message ?? `status ${run.status}, signal ${run.signal}`;
+    return runs.map((run, i) => {
+      const requestPath = join(dir, `request-${i}.json`);
+      const outputPath = join(dir, `output-${i}.json`);
+      writeFileSync(requestPath, JSON.stringify({ runs: [run] }));
+      let why = '';
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const child = spawnSync(process.execPath, [CHILD, requestPath, outputPath], { encoding: 'utf8', timeout: options.timeoutMs ?? 240_000 });
+        if (child.status === 0 && existsSync(outputPath)) {
+          return (JSON.parse(readFileSync(outputPath, 'utf8')) as { runs: LlamaCppResult[] }).runs[0]!;
+        }
+        why = `${child.error?.message ?? `status ${child.status}, signal ${child.signal}`}${existsSync(outputPath) ? '' : ', no output file'}: ${(child.stderr ?? '').slice(-1500)}${(child.stdout ?? '').slice(-300)}`;
+      }
       throw new LlamaCppUnavailableError(
-        `llama.cpp (node-llama-cpp child process) failed on ${runs.map((r) => r.model).join(', ')} (${why}): ${(run.stderr ?? '').slice(-1500)} ` +
+        `llama.cpp (node-llama-cpp child process) failed twice on ${run.model} (${why}). ` +
           'It needs node-llama-cpp 3.21.1 with @node-llama-cpp/linux-x64 (linux x64 only), installed by `npm ci` at the repository root.',
       );
-    }
-    return (JSON.parse(readFileSync(outputPath, 'utf8')) as { runs: LlamaCppResult[] }).runs;
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
