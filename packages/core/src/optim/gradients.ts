@@ -137,7 +137,8 @@ export class GradientAccumulator {
     if (this.count === 0) throw new InvalidArgumentError('GradientAccumulator.average: no gradients were added since the last reset.');
     const out = new Map<string, tf.Tensor>();
     const count = this.count;
-    for (const [name, sum] of this.sums) out.set(name, tf.keep(tf.tidy(() => tf.div(sum, count))));
+    // x / 1 is x bit for bit: one micro-batch (no accumulation) needs a copy, not a division kernel per tensor.
+    for (const [name, sum] of this.sums) out.set(name, tf.keep(count === 1 ? sum.clone() : tf.tidy(() => tf.div(sum, count))));
     return out;
   }
 
