@@ -26,13 +26,14 @@ static inline float sqrt_f(float x) { return wasm_f32x4_extract_lane(wasm_f32x4_
  * smallest subnormal) gives +0, x above 88.72284 +inf, NaN stays NaN. pmin/pmax (one x86
  * instruction each, unlike NaN-propagating min/max) clamp; NaN lanes are restored at the end.
  */
-static inline v128_t exp4(v128_t x) {
-  const v128_t lo = wasm_f32x4_splat(-103.98f), hi = wasm_f32x4_splat(88.72284f);
-  const v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(lo, x), hi); /* NaN -> lo; restored below */
-  /* n = round-to-nearest(x log2 e): adding 1.5 * 2^23 leaves n in the low mantissa bits */
-  const v128_t magic = wasm_f32x4_splat(12582912.0f);
-  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
-  const v128_t fx = wasm_f32x4_sub(t, magic);
+/* t = x log2(e) + 1.5 * 2^23: n = round(x log2 e) sits in t's low mantissa bits (n = t - magic as ints). */
+static inline v128_t exp4_t(v128_t xc) {
+  return wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(12582912.0f));
+}
+
+/* e^r for r = x - n ln2 (ln2 split in two), by the degree-7 polynomial; the caller scales it by 2^n. */
+static inline v128_t exp4_poly(v128_t xc, v128_t t) {
+  const v128_t fx = wasm_f32x4_sub(t, wasm_f32x4_splat(12582912.0f));
   v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(fx, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(fx, wasm_f32x4_splat(-2.12194440e-4f)));
   const v128_t z = wasm_f32x4_mul(r, r);
@@ -42,8 +43,15 @@ static inline v128_t exp4(v128_t x) {
   y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(4.1665795894e-2f));
   y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.6666665459e-1f));
   y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(5.0000001201e-1f));
-  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), r), wasm_f32x4_splat(1.0f));
-  const v128_t n = wasm_i32x4_sub(t, magic); /* -150 .. 128 */
+  return wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), r), wasm_f32x4_splat(1.0f));
+}
+
+static inline v128_t exp4(v128_t x) {
+  const v128_t lo = wasm_f32x4_splat(-103.98f), hi = wasm_f32x4_splat(88.72284f);
+  const v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(lo, x), hi); /* NaN -> lo; restored below */
+  const v128_t t = exp4_t(xc);
+  v128_t y = exp4_poly(xc, t);
+  const v128_t n = wasm_i32x4_sub(t, wasm_f32x4_splat(12582912.0f)); /* -150 .. 128 */
   const v128_t n1 = wasm_i32x4_shr(n, 1);
   const v128_t n2 = wasm_i32x4_sub(n, n1);
   const v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);

@@ -34,20 +34,9 @@
 static inline v128_t exp4_neg(v128_t x) {
   const v128_t lo = wasm_f32x4_splat(-87.3f);
   const v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(lo, x), wasm_f32x4_splat(0.0f));
-  const v128_t magic = wasm_f32x4_splat(12582912.0f);
-  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504088896341f)), magic);
-  const v128_t fx = wasm_f32x4_sub(t, magic);
-  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(fx, wasm_f32x4_splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(fx, wasm_f32x4_splat(-2.12194440e-4f)));
-  const v128_t z = wasm_f32x4_mul(r, r);
-  v128_t y = wasm_f32x4_splat(1.9875691500e-4f);
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.3981999507e-3f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(8.3334519073e-3f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(4.1665795894e-2f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.6666665459e-1f));
-  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(5.0000001201e-1f));
-  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), r), wasm_f32x4_splat(1.0f));
-  const v128_t n = wasm_i32x4_sub(t, magic);
+  const v128_t t = exp4_t(xc);
+  v128_t y = exp4_poly(xc, t);
+  const v128_t n = wasm_i32x4_sub(t, wasm_f32x4_splat(12582912.0f));
   y = wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23));
   return wasm_v128_bitselect(x, wasm_v128_and(y, wasm_f32x4_gt(x, lo)), wasm_f32x4_ne(x, x)); /* NaN stays NaN */
 }
