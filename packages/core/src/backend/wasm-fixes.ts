@@ -30,7 +30,6 @@ import * as adamwUpdate from './wasm-kernels/adamw-update.js';
 import * as splitV from './wasm-kernels/split-v.js';
 import * as gatherV2 from './wasm-kernels/gather-v2.js';
 import * as causalSoftmax from './wasm-kernels/causal-softmax.js';
-import * as geluTanhTrain from './wasm-kernels/gelu-tanh-train.js';
 import * as sumSquares from './wasm-kernels/sum-squares.js';
 import * as crossEntropyTrain from './wasm-kernels/cross-entropy.js';
 
@@ -73,8 +72,8 @@ const WASM_KERNEL_FIXES: readonly WasmKernelFix[] = [
   { kernelName: gatherV2.KERNEL_NAME, make: gatherV2.makeGatherV2 },
   { kernelName: causalSoftmax.KERNEL_NAME, make: () => causalSoftmax.causalSoftmaxKernel },
   { kernelName: causalSoftmax.GRAD_KERNEL_NAME, make: () => causalSoftmax.causalSoftmaxGradKernel },
-  { kernelName: geluTanhTrain.KERNEL_NAME, make: () => geluTanhTrain.geluTanhKernel },
-  { kernelName: geluTanhTrain.GRAD_KERNEL_NAME, make: () => geluTanhTrain.geluTanhGradKernel },
+  { kernelName: geluTrain.TANH_KERNEL_NAME, make: () => geluTrain.geluTanhKernel },
+  { kernelName: geluTrain.TANH_GRAD_KERNEL_NAME, make: () => geluTrain.geluTanhGradKernel },
   { kernelName: sumSquares.KERNEL_NAME, make: () => sumSquares.sumSquaresKernel },
   { kernelName: crossEntropyTrain.KERNEL_NAME, make: () => crossEntropyTrain.crossEntropyKernel },
   { kernelName: crossEntropyTrain.GRAD_KERNEL_NAME, make: () => crossEntropyTrain.crossEntropyGradKernel },

@@ -8,7 +8,7 @@
  * operations in the same order, so the result is bit-identical. Called only by `adamwUpdate`
  * (src/ops/fused-train.ts); without the SIMD module that op function runs the composed ops.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, sizeOf, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitAdamW';
@@ -18,8 +18,7 @@ export function adamwKernel(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { param, grad, expAvg, expAvgSq } = args.inputs as Record<'param' | 'grad' | 'expAvg' | 'expAvgSq', TensorInfo>;
   const a = args.attrs as { decay: boolean; decayF: number; omb1: number; beta2: number; omb2: number; bc2Sqrt: number; eps: number; negStep: number };
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call adamwUpdate() (src/ops/fused-train.ts), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'adamwUpdate() (src/ops/fused-train.ts)');
   const p = backend.makeOutput(param.shape, 'float32');
   const m = backend.makeOutput(param.shape, 'float32');
   const v = backend.makeOutput(param.shape, 'float32');

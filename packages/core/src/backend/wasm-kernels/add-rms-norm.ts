@@ -7,7 +7,7 @@
  * `add_rms_norm_f32`). Called only by `addRmsNorm` (src/ops/fused-decode.ts), which falls back to the
  * composed ops off wasm or without the SIMD module.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, sizeOf, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitAddRmsNorm';
@@ -16,8 +16,7 @@ export function addRmsNormKernel(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x, residual, weight } = args.inputs as { x: TensorInfo; residual: TensorInfo; weight?: TensorInfo };
   const { eps } = args.attrs as { eps: number };
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call addRmsNorm(), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'addRmsNorm()');
   const n = x.shape[x.shape.length - 1];
   const sum = backend.makeOutput(x.shape, 'float32');
   const out = backend.makeOutput(x.shape, 'float32');

@@ -8,17 +8,12 @@
  * (wasm/kernels/train.c); masked keys are exactly 0, as exp of -1e9 / -inf is in the composed ops.
  * Called only by `causalSoftmax` (src/ops/fused-train.ts) inside its tf.customGrad.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, sizeOf, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitCausalSoftmax';
 export const GRAD_KERNEL_NAME = 'LlmkitCausalSoftmaxGrad';
 
-function kernelsOf(backend: WasmBackend, name: string) {
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${name}: core's SIMD module is not loaded; call causalSoftmax() (src/ops/fused-train.ts), which falls back to tfjs ops`);
-  return kernels;
-}
 
 function dims(shape: number[]): [number, number, number] {
   const tq = shape[shape.length - 2];
@@ -31,7 +26,7 @@ export function causalSoftmaxKernel(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { scores } = args.inputs as { scores: TensorInfo };
   const { scale, offset } = args.attrs as { scale: number; offset: number };
-  const kernels = kernelsOf(backend, KERNEL_NAME);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'causalSoftmax() (src/ops/fused-train.ts)');
   const p = backend.makeOutput(scores.shape, 'float32');
   const [batch, tq, tk] = dims(scores.shape);
   if (batch > 0) kernels.causal_softmax_f32(heapOffset(backend, scores), heapOffset(backend, p), batch, tq, tk, scale, offset);
@@ -43,7 +38,7 @@ export function causalSoftmaxGradKernel(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { probs, dy } = args.inputs as { probs: TensorInfo; dy: TensorInfo };
   const { scale, offset } = args.attrs as { scale: number; offset: number };
-  const kernels = kernelsOf(backend, GRAD_KERNEL_NAME);
+  const kernels = requireSimdKernels(backend, GRAD_KERNEL_NAME, 'causalSoftmax() (src/ops/fused-train.ts)');
   const ds = backend.makeOutput(probs.shape, 'float32');
   const [batch, tq, tk] = dims(probs.shape);
   if (batch > 0) {

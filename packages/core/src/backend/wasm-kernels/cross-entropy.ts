@@ -9,7 +9,7 @@
  * reduction in float64 here (M values); the backward is one pass (`ce_grad_f32`). Called only by
  * `fusedCrossEntropy` (src/ops/fused-train.ts) inside its tf.customGrad.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { f32View, heapOffset, i32View, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitCrossEntropy';
@@ -21,18 +21,13 @@ interface CeAttrs {
   reduction: 'mean' | 'sum' | 'none';
 }
 
-function kernelsOf(backend: WasmBackend, name: string) {
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${name}: core's SIMD module is not loaded; call crossEntropy() (src/nn/functional.ts), which falls back to tfjs ops`);
-  return kernels;
-}
 
 /** inputs logits [M, C] float32, targets [M] int32 → [loss ([] or [M]), lse [M]]. */
 export function crossEntropyKernel(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { logits, targets } = args.inputs as { logits: TensorInfo; targets: TensorInfo };
   const { ignoreIndex, labelSmoothing: eps, reduction } = args.attrs as unknown as CeAttrs;
-  const kernels = kernelsOf(backend, KERNEL_NAME);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'crossEntropy() (src/nn/functional.ts)');
   const [m, c] = logits.shape;
   const loss = backend.makeOutput(reduction === 'none' ? [m] : [], 'float32');
   const lse = backend.makeOutput([m], 'float32');
@@ -73,7 +68,7 @@ export function crossEntropyGradKernel(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { logits, lse, targets, dy } = args.inputs as { logits: TensorInfo; lse: TensorInfo; targets: TensorInfo; dy: TensorInfo };
   const { ignoreIndex, labelSmoothing: eps, reduction } = args.attrs as unknown as CeAttrs;
-  const kernels = kernelsOf(backend, GRAD_KERNEL_NAME);
+  const kernels = requireSimdKernels(backend, GRAD_KERNEL_NAME, 'crossEntropy() (src/nn/functional.ts)');
   const [m, c] = logits.shape;
   const dx = backend.makeOutput([m, c], 'float32');
   const scratch = backend.wasm._malloc(Math.max(1, m) * 4);

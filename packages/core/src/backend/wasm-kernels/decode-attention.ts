@@ -10,7 +10,7 @@
  * temporary heap buffer when Tk + D floats exceed it). Called only by `decodeAttention`
  * (src/ops/fused-decode.ts), which falls back to the composed ops off wasm or without the SIMD module.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitDecodeAttention';
@@ -19,8 +19,7 @@ export function decodeAttentionKernel(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { q, k, v } = args.inputs as { q: TensorInfo; k: TensorInfo; v: TensorInfo };
   const { scale, start } = args.attrs as { scale: number; start: number };
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call decodeAttention(), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'decodeAttention()');
   const [b, h, , d] = q.shape;
   const [, hkv, tk] = k.shape;
   const dv = v.shape[3];

@@ -9,24 +9,19 @@
  * returns mean and rstd [rows] for the backward. Called only by `layerNorm` (src/ops/fused-train.ts)
  * inside its tf.customGrad; otherwise that op function runs the composed ops.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, sizeOf, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitLayerNorm';
 export const GRAD_KERNEL_NAME = 'LlmkitLayerNormGrad';
 
-function kernelsOf(backend: WasmBackend, name: string) {
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${name}: core's SIMD module is not loaded; call layerNorm() (src/ops/fused-train.ts), which falls back to tfjs ops`);
-  return kernels;
-}
 
 /** inputs x [..., n], weight? [n], bias? [n]; attrs eps → [y, mean [rows], rstd [rows]]. */
 export function layerNormKernel(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { x, weight, bias } = args.inputs as { x: TensorInfo; weight?: TensorInfo; bias?: TensorInfo };
   const { eps } = args.attrs as { eps: number };
-  const kernels = kernelsOf(backend, KERNEL_NAME);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'layerNorm() (src/ops/fused-train.ts)');
   const n = x.shape[x.shape.length - 1];
   const size = sizeOf(x.shape);
   const rows = n > 0 ? size / n : 0;
@@ -47,7 +42,7 @@ export function layerNormGradKernel(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { dy, x, mean, rstd, weight } = args.inputs as { dy: TensorInfo; x: TensorInfo; mean: TensorInfo; rstd: TensorInfo; weight?: TensorInfo };
   const { withBias } = args.attrs as { withBias: boolean };
-  const kernels = kernelsOf(backend, GRAD_KERNEL_NAME);
+  const kernels = requireSimdKernels(backend, GRAD_KERNEL_NAME, 'layerNorm() (src/ops/fused-train.ts)');
   const n = x.shape[x.shape.length - 1];
   const size = sizeOf(x.shape);
   const dx = backend.makeOutput(x.shape, 'float32');

@@ -13,7 +13,7 @@
  * only by `linearRows` / `swigluRows` (src/ops/fused-decode.ts), which fall back to tfjs ops off wasm
  * or without the SIMD module.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitLinearRows';
@@ -27,8 +27,7 @@ export function linearRowsKernel(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const inputs = args.inputs as Record<string, TensorInfo>;
   const { count, biases, swiglu } = args.attrs as { count: number; biases: number[]; swiglu: boolean };
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call linearRows(), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'linearRows()');
   const x = inputs.x;
   const [m, k] = x.shape;
   if (swiglu) {

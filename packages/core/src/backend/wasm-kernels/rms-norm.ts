@@ -8,7 +8,7 @@
  * `rmsNorm` (src/ops/fused-decode.ts) for float32 inputs when the SIMD module is loaded; otherwise that
  * op function runs the composed ops.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, sizeOf, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitRmsNorm';
@@ -17,8 +17,7 @@ export function rmsNormKernel(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, weight } = args.inputs as { x: TensorInfo; weight?: TensorInfo };
   const { eps } = args.attrs as { eps: number };
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call rmsNorm() (src/ops/fused-decode.ts), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'rmsNorm() (src/ops/fused-decode.ts)');
   const n = x.shape[x.shape.length - 1];
   const out = backend.makeOutput(x.shape, 'float32');
   const size = sizeOf(x.shape);

@@ -10,7 +10,7 @@
  * call (wasm/kernels/decode.c, `rope_f32` on q and on k). Called only by `ropeDecodeQkv`
  * (src/ops/fused-decode.ts), which falls back to the composed ops off wasm or without the SIMD module.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitRopeHeads';
@@ -19,8 +19,7 @@ export function ropeHeadsKernel(args: KernelArgs): TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { q, k, v, cos, sin } = args.inputs as { q: TensorInfo; k: TensorInfo; v: TensorInfo; cos: TensorInfo; sin: TensorInfo };
   const { nHeads, nKvHeads, headDim } = args.attrs as { nHeads: number; nKvHeads: number; headDim: number };
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call ropeDecodeQkv(), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'ropeDecodeQkv()');
   const b = q.shape[0];
   const rd = cos.shape[cos.shape.length - 1];
   const dv = v.shape[1] / nKvHeads;

@@ -7,7 +7,7 @@
  * 1 / (1 + exp(-g)) with the exp of core's Exp kernel). Called only by `siluMul`
  * (src/ops/fused-decode.ts), which falls back to the composed ops off wasm or without the SIMD module.
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { heapOffset, sizeOf, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitSiluMul';
@@ -15,8 +15,7 @@ export const KERNEL_NAME = 'LlmkitSiluMul';
 export function siluMulKernel(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { gate, up } = args.inputs as { gate: TensorInfo; up: TensorInfo };
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call siluMul(), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'siluMul()');
   const out = backend.makeOutput(gate.shape, 'float32');
   const size = sizeOf(gate.shape);
   if (size > 0) kernels.silu_mul_f32(heapOffset(backend, gate), heapOffset(backend, up), heapOffset(backend, out), size);

@@ -197,6 +197,16 @@ function instantiate(backend: WasmBackend): SimdKernels | null {
   }
 }
 
+/**
+ * Core's SIMD kernels for one of llmkit's own kernels (no stock counterpart to fall back to): throws
+ * when they cannot run, naming the kernel and the op function `opCall` that falls back to tfjs ops.
+ */
+export function requireSimdKernels(backend: WasmBackend, kernelName: string, opCall: string): SimdKernels {
+  const kernels = simdKernels(backend);
+  if (!kernels) throw new Error(`${kernelName}: core's SIMD module is not loaded; call ${opCall}, which falls back to tfjs ops`);
+  return kernels;
+}
+
 /** Core's SIMD kernels on this tfjs-wasm backend instance, or undefined when they cannot run. */
 export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
   let kernels = loaded.get(backend.wasm);

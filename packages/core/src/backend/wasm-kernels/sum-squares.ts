@@ -6,7 +6,7 @@
  * 27-parameter model). Fix: one tfjs kernel that calls `sum_squares_f32` (wasm/kernels/train.c) per
  * input. Called only by `sumSquares` (src/ops/fused-train.ts).
  */
-import { simdKernels } from './simd-module.js';
+import { requireSimdKernels } from './simd-module.js';
 import { f32View, heapOffset, sizeOf, type KernelArgs, type TensorInfo, type WasmBackend } from './wasm-heap.js';
 
 export const KERNEL_NAME = 'LlmkitSumSquares';
@@ -15,8 +15,7 @@ export const KERNEL_NAME = 'LlmkitSumSquares';
 export function sumSquaresKernel(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const inputs = Object.values(args.inputs as Record<string, TensorInfo>);
-  const kernels = simdKernels(backend);
-  if (!kernels) throw new Error(`${KERNEL_NAME}: core's SIMD module is not loaded; call sumSquares() (src/ops/fused-train.ts), which falls back to tfjs ops`);
+  const kernels = requireSimdKernels(backend, KERNEL_NAME, 'sumSquares() (src/ops/fused-train.ts)');
   const sums = new Float32Array(inputs.length);
   inputs.forEach((x, i) => {
     const size = sizeOf(x.shape);
